@@ -1,0 +1,28 @@
+/* A dataplane backend: how a shard's thread gets bytes in and out.
+ * The kernel backend (kernel/, io_uring on sockets) is the default; the
+ * DPDK backend (dpdk/, userspace TCP) fills the same table. server_main.c
+ * picks one and knows nothing else about it.
+ */
+#ifndef TESSERA_BACKEND_H
+#define TESSERA_BACKEND_H
+
+struct engine;
+
+struct dataplane_backend {
+	const char *name;
+	/* Once, before shard threads start: open listeners, check the platform.
+	 * Returns 0 or a negative errno, having logged the reason. */
+	int (*init)(struct engine *eng);
+	/* The body of shard `id`'s thread: returns when shutdown is requested. */
+	void (*run_shard)(struct engine *eng, unsigned id);
+	/* After the threads started: 0 once every shard is serving, or a
+	 * negative errno if one could not start (it logged why). */
+	int (*wait_ready)(struct engine *eng);
+	/* Wake shard `id` if it sleeps; any thread may call it. */
+	void (*wake)(struct engine *eng, unsigned id);
+	void (*fini)(struct engine *eng);
+};
+
+extern const struct dataplane_backend kernel_backend;
+
+#endif

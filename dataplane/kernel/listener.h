@@ -1,0 +1,14 @@
+/* Listening sockets for the kernel backend: one per shard, all bound to the
+ * same address with SO_REUSEPORT, so the kernel spreads connections over the
+ * shards without a shared accept queue. */
+#ifndef TESSERA_LISTENER_H
+#define TESSERA_LISTENER_H
+
+/* Returns a listening fd, or a negative errno with a message in err. */
+int listener_open(const char *bind_addr, int port, char *err, unsigned errlen);
+/* "ip:port" of a socket's peer (peer != 0) or local end. */
+void socket_address(int fd, int peer, char *out, unsigned outlen);
+/* TCP_NODELAY, and keepalive when tcp-keepalive > 0. */
+void socket_tune(int fd, long long keepalive_seconds);
+
+#endif

@@ -1,0 +1,461 @@
+/* The kernel backend: one io_uring per shard.
+ *
+ * Per shard: a SO_REUSEPORT listener with multishot accept; per connection a
+ * multishot recv that draws buffers from the shard's provided-buffer ring;
+ * replies sent with one send per connection in flight, batched into one
+ * io_uring_submit per loop iteration. An idle shard sleeps in
+ * io_uring_submit_and_wait_timeout until a completion, its next timer, or an
+ * eventfd write from another shard that queued it a message.
+ *
+ * user_data packs a pointer and a 3-bit tag (objects are 8-byte aligned).
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <numa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../backend.h"
+#include "client.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "shard.h"
+
+#define RING_ENTRIES 4096
+#define RECV_BUFFERS 256          /* power of two: the buffer ring's size */
+#define RECV_BUFFER_SIZE (16 * 1024)
+#define BUFFER_GROUP 0
+
+enum tag { TAG_ACCEPT = 1, TAG_RECV, TAG_SEND, TAG_EVENT };
+
+struct conn {
+	int fd;
+	int ops;                 /* SQEs in flight that name this conn */
+	bool send_inflight;
+	bool closing;            /* shutdown() done; freed when ops reaches 0 */
+	struct client *client;
+	struct buf sending;      /* frozen while its send is in flight */
+};
+
+struct uring_shard {
+	struct shard *sh;
+	struct io_uring ring;
+	int listen_fd;
+	int event_fd;
+	uint64_t event_value;
+	struct io_uring_buf_ring *buf_ring;
+	char *buffers;
+	bool accepting;
+};
+
+struct kernel_state {
+	struct uring_shard *shards;
+	_Atomic unsigned ready;      /* shards whose ring is set up */
+	_Atomic unsigned failed;     /* shards that could not set one up */
+};
+
+static inline uint64_t pack(void *p, enum tag t)
+{
+	return (uint64_t)(uintptr_t)p | (uint64_t)t;
+}
+
+static inline void *unpack_ptr(uint64_t ud)
+{
+	return (void *)(uintptr_t)(ud & ~7ULL);
+}
+
+static struct io_uring_sqe *get_sqe(struct uring_shard *us)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&us->ring);
+	while (!sqe) {
+		/* The submission queue is full: hand it to the kernel and retry. */
+		io_uring_submit(&us->ring);
+		sqe = io_uring_get_sqe(&us->ring);
+	}
+	return sqe;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static int setup_ring(struct io_uring *ring)
+{
+	struct io_uring_params p = { 0 };
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN;
+	int rc = io_uring_queue_init_params(RING_ENTRIES, ring, &p);
+	if (rc == -EINVAL) {
+		/* Kernels before 6.1 know neither flag; run without them. */
+		memset(&p, 0, sizeof(p));
+		rc = io_uring_queue_init_params(RING_ENTRIES, ring, &p);
+	}
+	return rc;
+}
+
+/* liburing 2.3 has no io_uring_setup_buf_ring: map and register by hand. */
+static int setup_buffers(struct uring_shard *us)
+{
+	size_t ring_bytes = RECV_BUFFERS * sizeof(struct io_uring_buf);
+	void *mem = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	us->buf_ring = mem;
+	struct io_uring_buf_reg reg = { .ring_addr = (uint64_t)(uintptr_t)mem,
+					.ring_entries = RECV_BUFFERS, .bgid = BUFFER_GROUP };
+	int rc = io_uring_register_buf_ring(&us->ring, &reg, 0);
+	if (rc < 0)
+		return rc;
+	io_uring_buf_ring_init(us->buf_ring);
+	us->buffers = malloc((size_t)RECV_BUFFERS * RECV_BUFFER_SIZE);
+	if (!us->buffers)
+		return -ENOMEM;
+	for (unsigned i = 0; i < RECV_BUFFERS; i++)
+		io_uring_buf_ring_add(us->buf_ring, us->buffers + (size_t)i * RECV_BUFFER_SIZE,
+				      RECV_BUFFER_SIZE, (unsigned short)i,
+				      io_uring_buf_ring_mask(RECV_BUFFERS), (int)i);
+	io_uring_buf_ring_advance(us->buf_ring, RECV_BUFFERS);
+	return 0;
+}
+
+static void recycle_buffer(struct uring_shard *us, unsigned bid)
+{
+	io_uring_buf_ring_add(us->buf_ring, us->buffers + (size_t)bid * RECV_BUFFER_SIZE,
+			      RECV_BUFFER_SIZE, (unsigned short)bid,
+			      io_uring_buf_ring_mask(RECV_BUFFERS), 0);
+	io_uring_buf_ring_advance(us->buf_ring, 1);
+}
+
+/* ---- submissions -------------------------------------------------------- */
+
+static void arm_accept(struct uring_shard *us)
+{
+	struct io_uring_sqe *sqe = get_sqe(us);
+	io_uring_prep_multishot_accept(sqe, us->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, pack(NULL, TAG_ACCEPT));
+	us->accepting = true;
+}
+
+static void arm_recv(struct uring_shard *us, struct conn *cn)
+{
+	struct io_uring_sqe *sqe = get_sqe(us);
+	io_uring_prep_recv_multishot(sqe, cn->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BUFFER_GROUP;
+	io_uring_sqe_set_data64(sqe, pack(cn, TAG_RECV));
+	cn->ops++;
+}
+
+static void arm_event(struct uring_shard *us)
+{
+	struct io_uring_sqe *sqe = get_sqe(us);
+	io_uring_prep_read(sqe, us->event_fd, &us->event_value, sizeof(us->event_value), 0);
+	io_uring_sqe_set_data64(sqe, pack(NULL, TAG_EVENT));
+}
+
+static void submit_send(struct uring_shard *us, struct conn *cn)
+{
+	struct io_uring_sqe *sqe = get_sqe(us);
+	io_uring_prep_send(sqe, cn->fd, buf_head(&cn->sending), buf_live(&cn->sending), MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, pack(cn, TAG_SEND));
+	cn->send_inflight = true;
+	cn->ops++;
+}
+
+/* ---- connection life ---------------------------------------------------- */
+
+static void conn_begin_close(struct conn *cn)
+{
+	if (cn->closing)
+		return;
+	cn->closing = true;
+	/* Ends the multishot recv and any send; their completions free us. */
+	shutdown(cn->fd, SHUT_RDWR);
+}
+
+static void conn_maybe_free(struct conn *cn)
+{
+	if (!cn->closing || cn->ops > 0)
+		return;
+	close(cn->fd);
+	if (cn->client)
+		client_detach(cn->client);
+	buf_free(&cn->sending);
+	free(cn);
+}
+
+static void on_accept(struct uring_shard *us, struct io_uring_cqe *cqe)
+{
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		us->accepting = false;
+	if (cqe->res < 0) {
+		if (cqe->res != -EAGAIN && cqe->res != -ECANCELED)
+			log_msg(LOG_WARNING, "accept failed: %s", strerror(-cqe->res));
+		return;
+	}
+	int fd = cqe->res;
+	char addr[64], laddr[64];
+	socket_address(fd, 1, addr, sizeof(addr));
+	socket_address(fd, 0, laddr, sizeof(laddr));
+	socket_tune(fd, CFG(tcp_keepalive));
+	struct conn *cn = calloc(1, sizeof(*cn));
+	struct client *c = cn ? client_create(us->sh, cn, fd, addr, laddr) : NULL;
+	if (!c) {
+		const char *msg = client_reject_text();
+		ssize_t ignored = send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)ignored;
+		close(fd);
+		free(cn);
+		return;
+	}
+	cn->fd = fd;
+	cn->client = c;
+	arm_recv(us, cn);
+}
+
+static void on_recv(struct uring_shard *us, struct conn *cn, struct io_uring_cqe *cqe)
+{
+	bool more = cqe->flags & IORING_CQE_F_MORE;
+	if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		if (!cn->closing)
+			client_feed(cn->client, us->buffers + (size_t)bid * RECV_BUFFER_SIZE,
+				    (size_t)cqe->res);
+		recycle_buffer(us, bid);
+	}
+	if (more)
+		return;
+	cn->ops--;
+	if (cqe->res == -ENOBUFS && !cn->closing) {
+		/* Every buffer was busy: they are back now, listen again. */
+		arm_recv(us, cn);
+		return;
+	}
+	if (cqe->res > 0 && !cn->closing) {
+		arm_recv(us, cn);
+		return;
+	}
+	conn_begin_close(cn);
+	conn_maybe_free(cn);
+}
+
+static void start_send(struct uring_shard *us, struct conn *cn)
+{
+	struct client *c = cn->client;
+	if (cn->send_inflight || cn->closing)
+		return;
+	if (buf_live(&c->out) > 0) {
+		struct buf tmp = cn->sending;
+		cn->sending = c->out;
+		c->out = tmp;
+		c->out.start = c->out.len = 0;
+		submit_send(us, cn);
+		return;
+	}
+	if (c->close_asap)
+		conn_begin_close(cn);
+}
+
+static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe *cqe)
+{
+	cn->ops--;
+	cn->send_inflight = false;
+	if (cqe->res < 0 || cn->closing) {
+		conn_begin_close(cn);
+		conn_maybe_free(cn);
+		return;
+	}
+	STAT_ADD(us->sh->stats.net_output_bytes, (uint64_t)cqe->res);
+	buf_consume(&cn->sending, (size_t)cqe->res);
+	if (buf_live(&cn->sending)) {
+		submit_send(us, cn);
+		return;
+	}
+	start_send(us, cn);
+}
+
+static void on_event(struct uring_shard *us, struct io_uring_cqe *cqe)
+{
+	(void)cqe;
+	arm_event(us);
+}
+
+static unsigned process_completions(struct uring_shard *us)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	io_uring_for_each_cqe(&us->ring, head, cqe) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+		void *ptr = unpack_ptr(ud);
+		switch ((enum tag)(ud & 7)) {
+		case TAG_ACCEPT: on_accept(us, cqe); break;
+		case TAG_RECV: on_recv(us, ptr, cqe); break;
+		case TAG_SEND: on_send(us, ptr, cqe); break;
+		case TAG_EVENT: on_event(us, cqe); break;
+		}
+		n++;
+	}
+	io_uring_cq_advance(&us->ring, n);
+	return n;
+}
+
+/* Clients that got output (or a close request) this iteration. */
+static void flush_dirty_clients(struct uring_shard *us)
+{
+	struct shard *sh = us->sh;
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		struct client *c = sh->dirty[i];
+		c->dirty = false;
+		if (!c->detached && c->conn)
+			start_send(us, c->conn);
+	}
+	sh->ndirty = 0;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void wait_for_work(struct uring_shard *us)
+{
+	struct shard *sh = us->sh;
+	struct io_uring_cqe *cqe;
+	if (io_uring_cq_ready(&us->ring) || !shard_prepare_sleep(sh)) {
+		io_uring_submit(&us->ring);
+		return;
+	}
+	int ms = shard_next_tick_ms(sh);
+	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long long)(ms % 1000) * 1000000 };
+	io_uring_submit_and_wait_timeout(&us->ring, &cqe, 1, &ts, NULL);
+	shard_woke(sh);
+}
+
+static int setup_shard_ring(struct uring_shard *us)
+{
+	int rc = setup_ring(&us->ring);
+	if (rc < 0) {
+		log_msg(LOG_WARNING, "io_uring is not available here (%s); the kernel backend needs it",
+			strerror(-rc));
+		return rc;
+	}
+	if ((rc = setup_buffers(us)) < 0) {
+		log_msg(LOG_WARNING, "could not register receive buffers: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void kernel_run_shard(struct engine *eng, unsigned id)
+{
+	struct kernel_state *ks = eng->dataplane;
+	struct uring_shard *us = &ks->shards[id];
+	struct shard *sh = us->sh;
+	if (numa_available() >= 0)
+		numa_set_localalloc();
+	/* The ring is created by the thread that submits to it: SINGLE_ISSUER
+	 * ties it to its creator. */
+	if (setup_shard_ring(us) < 0) {
+		atomic_fetch_add(&ks->failed, 1);
+		return;
+	}
+	atomic_fetch_add(&ks->ready, 1);
+	arm_accept(us);
+	arm_event(us);
+	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
+		shard_update_clock(sh);
+		process_completions(us);
+		shard_drain_rings(sh);
+		flush_dirty_clients(us);
+		shard_flush_outbox(sh);
+		shard_tick(sh);
+		if (!us->accepting)
+			arm_accept(us);
+		wait_for_work(us);
+	}
+}
+
+static void kernel_wake(struct engine *eng, unsigned id)
+{
+	struct kernel_state *ks = eng->dataplane;
+	uint64_t one = 1;
+	ssize_t ignored = write(ks->shards[id].event_fd, &one, sizeof(one));
+	(void)ignored;
+}
+
+static int kernel_init(struct engine *eng)
+{
+	struct kernel_state *ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return -ENOMEM;
+	ks->shards = calloc(eng->nshards, sizeof(*ks->shards));
+	if (!ks->shards)
+		return -ENOMEM;
+	eng->dataplane = ks;
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct uring_shard *us = &ks->shards[i];
+		char err[256];
+		us->sh = eng->shards[i];
+		us->listen_fd = listener_open(CFG(bind), (int)CFG(port), err, sizeof(err));
+		if (us->listen_fd < 0) {
+			log_msg(LOG_WARNING, "%s", err);
+			return us->listen_fd;
+		}
+		us->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (us->event_fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int kernel_wait_ready(struct engine *eng)
+{
+	struct kernel_state *ks = eng->dataplane;
+	while (atomic_load(&ks->ready) + atomic_load(&ks->failed) < eng->nshards)
+		usleep(1000);
+	return atomic_load(&ks->failed) ? -EIO : 0;
+}
+
+/* Connections still open at shutdown: close them; the engine frees clients. */
+static void close_connections(struct shard *sh)
+{
+	for (struct client *c = sh->clients; c; c = c->next) {
+		struct conn *cn = c->conn;
+		if (!cn)
+			continue;
+		close(cn->fd);
+		buf_free(&cn->sending);
+		free(cn);
+		c->conn = NULL;
+	}
+}
+
+static void kernel_fini(struct engine *eng)
+{
+	struct kernel_state *ks = eng->dataplane;
+	if (!ks)
+		return;
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct uring_shard *us = &ks->shards[i];
+		close_connections(us->sh);
+		if (us->listen_fd > 0)
+			close(us->listen_fd);
+		if (us->buf_ring)
+			io_uring_queue_exit(&us->ring);
+		if (us->event_fd > 0)
+			close(us->event_fd);
+		free(us->buffers);
+	}
+	free(ks->shards);
+	free(ks);
+	eng->dataplane = NULL;
+}
+
+const struct dataplane_backend kernel_backend = {
+	.name = "kernel",
+	.init = kernel_init,
+	.run_shard = kernel_run_shard,
+	.wait_ready = kernel_wait_ready,
+	.wake = kernel_wake,
+	.fini = kernel_fini,
+};

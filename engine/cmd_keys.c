@@ -1,0 +1,726 @@
+#include "cmd_keys.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "glob.h"
+#include "reply.h"
+
+#define ERR_OOM "ERR out of memory"
+
+/* Redis's lookupKeyWrite refreshes the access time though it counts no hit;
+ * db_lookup_write does not, so stamp it here. */
+static struct entry *lookup_write(struct shard *sh, const struct arg *key)
+{
+	struct entry *e = db_lookup_write(sh, key);
+	if (e)
+		e->access_time = (uint32_t)(sh->now_ms / 1000);
+	return e;
+}
+
+/* Redis 7.0's LOOKUP_NOTOUCH reads (EXISTS, TYPE, TTL, OBJECT, SCAN TYPE)
+ * count a keyspace hit or miss but leave the access time alone. */
+static struct entry *lookup_notouch(struct shard *sh, const struct arg *key)
+{
+	struct entry *e = db_lookup_write(sh, key);
+	if (e)
+		STAT_ADD(sh->stats.keyspace_hits, 1);
+	else
+		STAT_ADD(sh->stats.keyspace_misses, 1);
+	return e;
+}
+
+static const char *type_name(const struct entry *e)
+{
+	if (!e)
+		return "none";
+	switch (e->type) {
+	case TYPE_STRING:
+		return "string";
+	}
+	return "none";
+}
+
+/* ---- existence ---------------------------------------------------------- */
+
+void cmd_del(struct cmd_ctx *ctx)
+{
+	long long n = 0;
+	for (int j = 1; j < ctx->argc; j++) {
+		struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[j]);
+		if (e) {
+			db_delete(ctx->sh, e);
+			n++;
+		}
+	}
+	reply_int(ctx->out, n);
+}
+
+void cmd_unlink(struct cmd_ctx *ctx)
+{
+	cmd_del(ctx);
+}
+
+void cmd_exists(struct cmd_ctx *ctx)
+{
+	long long n = 0;
+	for (int j = 1; j < ctx->argc; j++)
+		n += lookup_notouch(ctx->sh, &ctx->argv[j]) != NULL;
+	reply_int(ctx->out, n);
+}
+
+void cmd_touch(struct cmd_ctx *ctx)
+{
+	long long n = 0;
+	for (int j = 1; j < ctx->argc; j++)
+		n += db_lookup_read(ctx->sh, &ctx->argv[j]) != NULL;
+	reply_int(ctx->out, n);
+}
+
+void cmd_type(struct cmd_ctx *ctx)
+{
+	reply_simple(ctx->out, type_name(lookup_notouch(ctx->sh, &ctx->argv[1])));
+}
+
+/* ---- EXPIRE family ------------------------------------------------------ */
+
+enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
+
+static void reply_unsupported_option(struct cmd_ctx *ctx, const struct arg *opt)
+{
+	/* Redis prints the option with %s: it ends at an embedded NUL. */
+	const char *nul = memchr(opt->p, '\0', opt->len);
+	size_t len = nul ? (size_t)(nul - opt->p) : opt->len;
+	static const char prefix[] = "ERR Unsupported option ";
+	char *msg = malloc(sizeof(prefix) + len);
+	if (!msg) {
+		reply_error(ctx->out, ERR_OOM);
+		return;
+	}
+	memcpy(msg, prefix, sizeof(prefix) - 1);
+	memcpy(msg + sizeof(prefix) - 1, opt->p, len);
+	msg[sizeof(prefix) - 1 + len] = '\0';
+	reply_error(ctx->out, msg);
+	free(msg);
+}
+
+/* Options from argv[3]. An unknown word is reported as soon as it is seen;
+ * conflicts only once all are read. Replies and returns false on error. */
+static bool parse_expire_flags(struct cmd_ctx *ctx, int *flags)
+{
+	static const struct { const char *name; int flag; } opts[] = {
+		{ "nx", EXP_NX }, { "xx", EXP_XX }, { "gt", EXP_GT }, { "lt", EXP_LT },
+	};
+	*flags = 0;
+	for (int j = 3; j < ctx->argc; j++) {
+		int f = 0;
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]) && !f; i++)
+			if (arg_is(&ctx->argv[j], opts[i].name))
+				f = opts[i].flag;
+		if (!f) {
+			reply_unsupported_option(ctx, &ctx->argv[j]);
+			return false;
+		}
+		*flags |= f;
+	}
+	if ((*flags & EXP_NX) && (*flags & (EXP_XX | EXP_GT | EXP_LT))) {
+		reply_error(ctx->out, "ERR NX and XX, GT or LT options at the same time are not compatible");
+		return false;
+	}
+	if ((*flags & EXP_GT) && (*flags & EXP_LT)) {
+		reply_error(ctx->out, "ERR GT and LT options at the same time are not compatible");
+		return false;
+	}
+	return true;
+}
+
+/* Does the NX/XX/GT/LT condition allow replacing `cur` (0 = no TTL) by
+ * `when`? A key without a TTL counts as expiring never: GT always fails
+ * on it and LT always passes. */
+static bool expire_condition_holds(int flags, int64_t cur, int64_t when)
+{
+	if ((flags & EXP_NX) && cur)
+		return false;
+	if ((flags & EXP_XX) && !cur)
+		return false;
+	if ((flags & EXP_GT) && (!cur || when <= cur))
+		return false;
+	if ((flags & EXP_LT) && cur && when >= cur)
+		return false;
+	return true;
+}
+
+/* Relative or absolute (base 0) time in seconds or ms. Negative times are
+ * allowed (they delete the key); only an overflow is an error. */
+static void expire_generic(struct cmd_ctx *ctx, int64_t base, bool seconds, const char *cmd)
+{
+	int flags;
+	long long when;
+	if (!parse_expire_flags(ctx, &flags))
+		return;
+	if (!parse_ll(ctx->argv[2].p, ctx->argv[2].len, &when)) {
+		reply_error(ctx->out, ERR_NOT_INTEGER);
+		return;
+	}
+	if ((seconds && (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)) ||
+	    (seconds ? when * 1000 : when) > LLONG_MAX - base) {
+		reply_errorf(ctx->out, "ERR invalid expire time in '%s' command", cmd);
+		return;
+	}
+	when = (seconds ? when * 1000 : when) + base;
+	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	if (!e || !expire_condition_holds(flags, e->expire_ms, when)) {
+		reply_int(ctx->out, 0);
+		return;
+	}
+	/* A time already past deletes the key; db_set_expire would read an
+	 * exact 0 as "no TTL", so the past is handled here. */
+	if (when <= ctx->sh->now_ms)
+		db_delete(ctx->sh, e);
+	else
+		db_set_expire(ctx->sh, e, when);
+	reply_int(ctx->out, 1);
+}
+
+void cmd_expire(struct cmd_ctx *ctx)
+{
+	expire_generic(ctx, ctx->sh->now_ms, true, "expire");
+}
+
+void cmd_pexpire(struct cmd_ctx *ctx)
+{
+	expire_generic(ctx, ctx->sh->now_ms, false, "pexpire");
+}
+
+void cmd_expireat(struct cmd_ctx *ctx)
+{
+	expire_generic(ctx, 0, true, "expireat");
+}
+
+void cmd_pexpireat(struct cmd_ctx *ctx)
+{
+	expire_generic(ctx, 0, false, "pexpireat");
+}
+
+static void ttl_generic(struct cmd_ctx *ctx, bool ms, bool absolute)
+{
+	struct entry *e = lookup_notouch(ctx->sh, &ctx->argv[1]);
+	if (!e) {
+		reply_int(ctx->out, -2);
+		return;
+	}
+	if (!e->expire_ms) {
+		reply_int(ctx->out, -1);
+		return;
+	}
+	int64_t t = absolute ? e->expire_ms : e->expire_ms - ctx->sh->now_ms;
+	if (t < 0)
+		t = 0;
+	/* Seconds round to nearest; unsigned so that PEXPIREAT LLONG_MAX
+	 * rounds the way Redis's arithmetic ends up doing. */
+	reply_int(ctx->out, ms ? t : (long long)(((uint64_t)t + 500) / 1000));
+}
+
+void cmd_ttl(struct cmd_ctx *ctx)
+{
+	ttl_generic(ctx, false, false);
+}
+
+void cmd_pttl(struct cmd_ctx *ctx)
+{
+	ttl_generic(ctx, true, false);
+}
+
+void cmd_expiretime(struct cmd_ctx *ctx)
+{
+	ttl_generic(ctx, false, true);
+}
+
+void cmd_pexpiretime(struct cmd_ctx *ctx)
+{
+	ttl_generic(ctx, true, true);
+}
+
+void cmd_persist(struct cmd_ctx *ctx)
+{
+	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	if (!e || !e->expire_ms) {
+		reply_int(ctx->out, 0);
+		return;
+	}
+	db_set_expire(ctx->sh, e, 0);
+	reply_int(ctx->out, 1);
+}
+
+/* ---- RENAME (both keys on this shard) ----------------------------------- */
+
+static void rename_generic(struct cmd_ctx *ctx, bool nx)
+{
+	struct shard *sh = ctx->sh;
+	const struct arg *src = &ctx->argv[1], *dst = &ctx->argv[2];
+	struct entry *e = lookup_write(sh, src);
+	if (!e) {
+		reply_error(ctx->out, ERR_NO_SUCH_KEY);
+		return;
+	}
+	if (src->len == dst->len && memcmp(src->p, dst->p, src->len) == 0) {
+		if (nx)
+			reply_int(ctx->out, 0);
+		else
+			reply_ok(ctx->out);
+		return;
+	}
+	struct entry *old = lookup_write(sh, dst);
+	if (old && nx) {
+		reply_int(ctx->out, 0);
+		return;
+	}
+	if (old)
+		db_delete(sh, old);
+	/* Redis moves the value object itself: encoding, access time and TTL
+	 * go with it. Entries never move when others are added, so e stays. */
+	struct entry *n = db_add(sh, dst, entry_val(e), e->val_len);
+	if (!n) {
+		reply_error(ctx->out, ERR_OOM);
+		return;
+	}
+	n->encoding = e->encoding;
+	n->access_time = e->access_time;
+	n->lfu_counter = e->lfu_counter;
+	if (e->expire_ms)
+		db_set_expire(sh, n, e->expire_ms);
+	db_delete(sh, e);
+	if (nx)
+		reply_int(ctx->out, 1);
+	else
+		reply_ok(ctx->out);
+}
+
+void cmd_rename(struct cmd_ctx *ctx)
+{
+	rename_generic(ctx, false);
+}
+
+void cmd_renamenx(struct cmd_ctx *ctx)
+{
+	rename_generic(ctx, true);
+}
+
+void cmd_internal_take(struct cmd_ctx *ctx)
+{
+	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
+	if (!e) {
+		reply_null_array(ctx->out, ctx->resp);
+		return;
+	}
+	reply_array(ctx->out, 2);
+	reply_bulk(ctx->out, entry_val(e), e->val_len);
+	reply_int(ctx->out, e->expire_ms);
+	db_delete(ctx->sh, e);
+}
+
+void cmd_internal_put(struct cmd_ctx *ctx)
+{
+	long long expire_ms;
+	if (ctx->argc != 5 || !parse_ll(ctx->argv[3].p, ctx->argv[3].len, &expire_ms) ||
+	    expire_ms < 0) {
+		reply_error(ctx->out, ERR_SYNTAX);
+		return;
+	}
+	if (arg_is(&ctx->argv[4], "1") && db_lookup_write(ctx->sh, &ctx->argv[1])) {
+		reply_int(ctx->out, 0);
+		return;
+	}
+	struct entry *e = db_set(ctx->sh, &ctx->argv[1], ctx->argv[2].p, ctx->argv[2].len);
+	if (!e) {
+		reply_error(ctx->out, ERR_OOM);
+		return;
+	}
+	if (expire_ms)
+		db_set_expire(ctx->sh, e, expire_ms);
+	reply_int(ctx->out, 1);
+}
+
+/* ---- whole-shard commands ----------------------------------------------- */
+
+/* Entries gathered by a keyspace_scan callback, which may not delete. */
+struct entry_list {
+	struct entry **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void list_push(struct entry_list *l, struct entry *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct entry **v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->oom = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = e;
+}
+
+/* KEYS and SCAN skip the matcher for exactly "*", as Redis does: that is
+ * what makes "*" match the empty key. */
+static bool is_match_all(const struct arg *pat)
+{
+	return pat->len == 1 && pat->p[0] == '*';
+}
+
+struct keys_walk {
+	struct shard *sh;
+	const struct arg *pat;
+	bool all;
+	struct entry_list found;
+};
+
+static void keys_visit(void *arg, struct entry *e)
+{
+	struct keys_walk *w = arg;
+	if (db_is_expired(w->sh, e))
+		return;  /* Redis's KEYS skips expired keys without deleting them */
+	if (w->all || glob_match(w->pat->p, w->pat->len, entry_key(e), e->key_len, false))
+		list_push(&w->found, e);
+}
+
+void cmd_keys(struct cmd_ctx *ctx)
+{
+	struct keys_walk w = { .sh = ctx->sh, .pat = &ctx->argv[1], .all = is_match_all(&ctx->argv[1]) };
+	uint64_t cursor = 0;
+	do
+		cursor = keyspace_scan(&ctx->sh->ks, cursor, keys_visit, &w);
+	while (cursor);
+	if (w.found.oom) {
+		reply_error(ctx->out, ERR_OOM);
+	} else {
+		reply_array(ctx->out, (long long)w.found.n);
+		for (size_t i = 0; i < w.found.n; i++)
+			reply_bulk(ctx->out, entry_key(w.found.v[i]), w.found.v[i]->key_len);
+	}
+	free(w.found.v);
+}
+
+void cmd_dbsize(struct cmd_ctx *ctx)
+{
+	reply_int(ctx->out, (long long)keyspace_size(&ctx->sh->ks));
+}
+
+static void flush_generic(struct cmd_ctx *ctx)
+{
+	/* ASYNC and SYNC differ only in who frees the memory; here it is freed
+	 * at once either way. */
+	if (ctx->argc > 2 ||
+	    (ctx->argc == 2 && !arg_is(&ctx->argv[1], "async") && !arg_is(&ctx->argv[1], "sync"))) {
+		reply_error(ctx->out, ERR_SYNTAX);
+		return;
+	}
+	db_flush(ctx->sh);
+	reply_ok(ctx->out);
+}
+
+void cmd_flushall(struct cmd_ctx *ctx)
+{
+	flush_generic(ctx);
+}
+
+void cmd_flushdb(struct cmd_ctx *ctx)
+{
+	flush_generic(ctx);
+}
+
+/* Delete e if it has expired, counting it as an expiry; true if it did.
+ * The lookup goes through db so that the expired_keys stat stays right;
+ * the key bytes are e's own, not read again once it is freed. */
+static bool expire_if_needed(struct shard *sh, struct entry *e)
+{
+	if (!db_is_expired(sh, e))
+		return false;
+	struct arg key = { .p = (char *)entry_key(e), .len = e->key_len };
+	db_lookup_write(sh, &key);
+	return true;
+}
+
+static uint64_t shard_rand_cb(void *sh)
+{
+	return shard_rand(sh);
+}
+
+/* Each expired pick is deleted, so the tries make progress; the bound only
+ * keeps a shard full of expired keys from stalling. */
+#define RANDOMKEY_TRIES 100
+
+void cmd_randomkey(struct cmd_ctx *ctx)
+{
+	for (int i = 0; i < RANDOMKEY_TRIES; i++) {
+		struct entry *e = keyspace_random(&ctx->sh->ks, shard_rand_cb, ctx->sh);
+		if (!e)
+			break;
+		if (!expire_if_needed(ctx->sh, e)) {
+			reply_bulk(ctx->out, entry_key(e), e->key_len);
+			return;
+		}
+	}
+	reply_null(ctx->out, ctx->resp);
+}
+
+/* ---- OBJECT ------------------------------------------------------------- */
+
+static const char *const object_help[] = {
+	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"ENCODING <key>",
+	"    Return the kind of internal representation used in order to store the value",
+	"    associated with a <key>.",
+	"FREQ <key>",
+	"    Return the access frequency index of the <key>. The returned integer is",
+	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
+	"REFCOUNT <key>",
+	"    Return the number of references of the value associated with the specified",
+	"    <key>.",
+	"HELP",
+	"    Prints this help.",
+};
+
+static const char *encoding_name(const struct entry *e)
+{
+	switch (e->encoding) {
+	case ENC_INT:
+		return "int";
+	case ENC_EMBSTR:
+		return "embstr";
+	default:
+		return "raw";
+	}
+}
+
+/* Redis shares one object among all keys holding 0..9999 and reports
+ * INT_MAX references for it. */
+static long long refcount(struct entry *e)
+{
+	long long v;
+	if (e->encoding == ENC_INT && parse_ll(entry_val(e), e->val_len, &v) && v >= 0 && v < 10000)
+		return INT_MAX;
+	return 1;
+}
+
+static long long idle_seconds(const struct cmd_ctx *ctx, const struct entry *e)
+{
+	uint32_t now = (uint32_t)(ctx->sh->now_ms / 1000);
+	return now > e->access_time ? (long long)(now - e->access_time) : 0;
+}
+
+static void object_key_info(struct cmd_ctx *ctx, const char *sub)
+{
+	struct entry *e = lookup_notouch(ctx->sh, &ctx->argv[2]);
+	if (!e) {
+		reply_null(ctx->out, ctx->resp);
+	} else if (strcmp(sub, "encoding") == 0) {
+		reply_bulk_str(ctx->out, encoding_name(e));
+	} else if (strcmp(sub, "refcount") == 0) {
+		reply_int(ctx->out, refcount(e));
+	} else if (strcmp(sub, "idletime") == 0) {
+		if (config_policy_is_lfu())
+			reply_error(ctx->out, "ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+		else
+			reply_int(ctx->out, idle_seconds(ctx, e));
+	} else if (!config_policy_is_lfu()) {
+		reply_error(ctx->out, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+	} else {
+		reply_int(ctx->out, e->lfu_counter);
+	}
+}
+
+void cmd_object(struct cmd_ctx *ctx)
+{
+	static const char *const with_key[] = { "encoding", "freq", "idletime", "refcount" };
+	const struct arg *sub = &ctx->argv[1];
+	if (arg_is(sub, "help")) {
+		if (ctx->argc != 2) {
+			reply_error(ctx->out, "ERR wrong number of arguments for 'object|help' command");
+			return;
+		}
+		size_t n = sizeof(object_help) / sizeof(object_help[0]);
+		reply_array(ctx->out, (long long)n);
+		for (size_t i = 0; i < n; i++)
+			reply_simple(ctx->out, object_help[i]);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(with_key) / sizeof(with_key[0]); i++) {
+		if (!arg_is(sub, with_key[i]))
+			continue;
+		if (ctx->argc != 3)
+			reply_errorf(ctx->out, "ERR wrong number of arguments for 'object|%s' command", with_key[i]);
+		else
+			object_key_info(ctx, with_key[i]);
+		return;
+	}
+	/* Redis quotes at most 128 bytes of the name, and stops at a NUL. */
+	const char *nul = memchr(sub->p, '\0', sub->len);
+	size_t len = nul ? (size_t)(nul - sub->p) : sub->len;
+	reply_errorf(ctx->out, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.",
+		     (int)(len < 128 ? len : 128), sub->p);
+}
+
+/* ---- SCAN --------------------------------------------------------------- */
+
+bool scan_parse_cursor(const struct arg *a, uint64_t *cursor)
+{
+	/* strtoul needs a terminated string; Redis's strings end in a NUL, so
+	 * an embedded NUL ends the number there too. */
+	char small[64];
+	char *buf = a->len < sizeof(small) ? small : malloc(a->len + 1);
+	if (!buf)
+		return false;
+	memcpy(buf, a->p, a->len);
+	buf[a->len] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	bool ok = !isspace((unsigned char)buf[0]) && *end == '\0' && errno != ERANGE;
+	if (buf != small)
+		free(buf);
+	*cursor = v;
+	return ok;
+}
+
+struct scan_opts {
+	long long count;
+	const struct arg *pat;   /* NULL: no MATCH, or MATCH "*" */
+	const struct arg *type;  /* NULL: no TYPE */
+};
+
+/* Options from argv[2], in any order, later ones winning. Replies and
+ * returns false on error. */
+static bool parse_scan_opts(struct cmd_ctx *ctx, struct scan_opts *o)
+{
+	o->count = 10;
+	o->pat = o->type = NULL;
+	for (int i = 2; i < ctx->argc; i += 2) {
+		if (i + 1 >= ctx->argc) {
+			reply_error(ctx->out, ERR_SYNTAX);
+			return false;
+		}
+		const struct arg *opt = &ctx->argv[i], *val = &ctx->argv[i + 1];
+		if (arg_is(opt, "count")) {
+			if (!parse_ll(val->p, val->len, &o->count)) {
+				reply_error(ctx->out, ERR_NOT_INTEGER);
+				return false;
+			}
+			if (o->count < 1) {
+				reply_error(ctx->out, ERR_SYNTAX);
+				return false;
+			}
+		} else if (arg_is(opt, "match")) {
+			o->pat = is_match_all(val) ? NULL : val;
+		} else if (arg_is(opt, "type")) {
+			o->type = val;
+		} else {
+			reply_error(ctx->out, ERR_SYNTAX);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Redis stops after COUNT*10 empty-ish steps; we also cap one call's bucket
+ * visits so that a huge COUNT cannot stall the shard. */
+#define SCAN_MAX_STEPS 100000
+
+/* The cursor a client gets back: the rest of this table, or the start of
+ * the next shard, or 0 once the last shard is done. */
+static uint64_t scan_next_cursor(const struct shard *sh, uint64_t table_cursor)
+{
+	if (table_cursor)
+		return (table_cursor << SCAN_CURSOR_SHARD_BITS) | sh->id;
+	return sh->id + 1 < sh->nshards ? sh->id + 1 : 0;
+}
+
+static void scan_visit(void *arg, struct entry *e)
+{
+	list_push(arg, e);
+}
+
+/* Does e pass SCAN's filters? Mirrors Redis's order: pattern, then TYPE
+ * (whose lookup counts a hit or miss and deletes an expired key, which then
+ * has type "none"), then expiry. *expired tells the caller to delete e. */
+static bool scan_keep(struct cmd_ctx *ctx, const struct scan_opts *o, struct entry *e,
+		      bool *expired)
+{
+	*expired = false;
+	if (o->pat && !glob_match(o->pat->p, o->pat->len, entry_key(e), e->key_len, false))
+		return false;
+	bool dead = db_is_expired(ctx->sh, e);
+	*expired = dead;
+	if (o->type) {
+		if (dead)
+			STAT_ADD(ctx->sh->stats.keyspace_misses, 1);
+		else
+			STAT_ADD(ctx->sh->stats.keyspace_hits, 1);
+		if (!arg_is(o->type, dead ? "none" : type_name(e)))
+			return false;
+		/* Redis has deleted the key in the TYPE lookup, so its expiry check
+		 * finds nothing: SCAN TYPE none returns expired keys. */
+		return true;
+	}
+	return !dead;
+}
+
+void cmd_scan_shard(struct cmd_ctx *ctx)
+{
+	struct shard *sh = ctx->sh;
+	uint64_t cursor;
+	struct scan_opts o;
+	if (!scan_parse_cursor(&ctx->argv[1], &cursor)) {
+		reply_error(ctx->out, "ERR invalid cursor");
+		return;
+	}
+	if (!parse_scan_opts(ctx, &o))
+		return;
+
+	struct entry_list seen = { 0 };
+	uint64_t tc = scan_cursor_table(cursor);
+	long long steps = o.count > SCAN_MAX_STEPS / 10 ? SCAN_MAX_STEPS : o.count * 10;
+	do
+		tc = keyspace_scan(&sh->ks, tc, scan_visit, &seen);
+	while (tc && steps-- > 0 && (long long)seen.n < o.count);
+	if (seen.oom) {
+		free(seen.v);
+		reply_error(ctx->out, ERR_OOM);
+		return;
+	}
+
+	struct entry_list dead = { 0 };
+	size_t kept = 0;
+	for (size_t i = 0; i < seen.n; i++) {
+		bool expired;
+		struct entry *e = seen.v[i];
+		if (scan_keep(ctx, &o, e, &expired))
+			seen.v[kept++] = e;  /* kept <= i: compacting in place is safe */
+		if (expired)
+			list_push(&dead, e);
+	}
+	reply_array(ctx->out, 2);
+	reply_bulk_int(ctx->out, (long long)scan_next_cursor(sh, tc));
+	reply_array(ctx->out, (long long)kept);
+	for (size_t i = 0; i < kept; i++)
+		reply_bulk(ctx->out, entry_key(seen.v[i]), seen.v[i]->key_len);
+	/* Deleting only now keeps every gathered pointer valid for the reply. A
+	 * failed push just leaves the key to lazy or active expiry. */
+	for (size_t i = 0; i < dead.n; i++)
+		expire_if_needed(sh, dead.v[i]);
+	free(dead.v);
+	free(seen.v);
+}

@@ -1,0 +1,254 @@
+#include "cmd_routing.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_keys.h"
+#include "cmd_string.h"
+#include "pending.h"
+#include "reply.h"
+#include "resp_frame.h"
+
+/* The parts of a two-shard rename. */
+enum { PART_SRC = 0, PART_DST = 1 };
+enum { RENAME_CHECK, RENAME_TAKE, RENAME_PUT };
+
+static bool part_is(const struct pending *p, unsigned part, const char *prefix)
+{
+	const struct buf *b = &p->parts[part];
+	size_t n = strlen(prefix);
+	return buf_live(b) >= n && memcmp(buf_head(b), prefix, n) == 0;
+}
+
+/* Saved args: [cmd, src, dst]. */
+static void rename_submit_take(struct shard *sh, struct pending *p)
+{
+	int argc;
+	struct arg *a = pending_saved_args(p, &argc);
+	struct arg take[2] = { { "__take", 6 }, a[1] };
+	p->phase = RENAME_TAKE;
+	pending_submit(sh, p, PART_SRC, key_shard(sh, a[1].p, a[1].len), cmd_internal_take, 2, take);
+}
+
+/* Turn TAKE's reply [value, expire_ms] into PUT's arguments. */
+static bool rename_submit_put(struct shard *sh, struct pending *p)
+{
+	int argc;
+	struct arg *a = pending_saved_args(p, &argc);
+	struct buf *b = &p->parts[PART_SRC];
+	long long n;
+	size_t head;
+	if (resp_aggregate_header(buf_head(b), buf_live(b), &n, &head) != 1 || n != 2)
+		return false;
+	const char *val = buf_head(b) + head;
+	size_t vlen_field = resp_frame_len(val, buf_live(b) - head);
+	char *nl = memchr(val, '\n', vlen_field);
+	if (val[0] != '$' || !nl)
+		return false;
+	struct arg value = { nl + 1, vlen_field - (size_t)(nl + 1 - val) - 2 };
+	const char *exp = val + vlen_field;
+	char *exp_end = memchr(exp, '\r', buf_live(b) - head - vlen_field);
+	if (exp[0] != ':' || !exp_end)
+		return false;
+	struct arg put[5] = {
+		{ "__put", 5 }, a[2], value, { (char *)exp + 1, (size_t)(exp_end - exp - 1) }, { "0", 1 },
+	};
+	p->phase = RENAME_PUT;
+	/* PUT copies its arguments (message or inline run) before TAKE's reply
+	 * buffer is reused. */
+	pending_submit(sh, p, PART_DST, key_shard(sh, a[2].p, a[2].len), cmd_internal_put, 5, put);
+	return true;
+}
+
+static void rename_done(struct shard *sh, struct pending *p)
+{
+	bool nx = p->cmd->name[6] == 'n';
+	switch (p->phase) {
+	case RENAME_CHECK:
+		if (part_is(p, PART_SRC, ":0")) {
+			reply_error(&p->reply, "ERR no such key");
+			break;
+		}
+		if (part_is(p, PART_DST, ":1")) {
+			reply_int(&p->reply, 0);
+			break;
+		}
+		rename_submit_take(sh, p);
+		pending_arm(sh, p);
+		return;
+	case RENAME_TAKE:
+		if (!part_is(p, PART_SRC, "*2")) {
+			reply_error(&p->reply, "ERR no such key");
+			break;
+		}
+		if (!rename_submit_put(sh, p)) {
+			reply_error(&p->reply, "ERR internal error moving the key");
+			break;
+		}
+		pending_arm(sh, p);
+		return;
+	case RENAME_PUT:
+		if (nx)
+			reply_int(&p->reply, 1);
+		else
+			reply_ok(&p->reply);
+		break;
+	}
+	pending_finish(sh, p);
+}
+
+static void rename_generic(struct cmd_ctx *ctx, bool nx)
+{
+	struct shard *sh = ctx->sh;
+	const struct arg *src = &ctx->argv[1], *dst = &ctx->argv[2];
+	unsigned s1 = key_shard(sh, src->p, src->len), s2 = key_shard(sh, dst->p, dst->len);
+	const struct command *cmd = command_lookup(nx ? "renamenx" : "rename", nx ? 8 : 6);
+	if (s1 == s2) {
+		route_to_shard(ctx, cmd, s1, nx ? cmd_renamenx : cmd_rename);
+		return;
+	}
+	/* A barrier: later commands of this connection must see the key moved. */
+	struct pending *p = pending_open(sh, ctx->client, cmd, rename_done, true);
+	if (!p) {
+		reply_error(ctx->out, "ERR out of memory");
+		return;
+	}
+	pending_save_args(p, 3, ctx->argv);
+	if (!nx) {
+		rename_submit_take(sh, p);
+	} else {
+		/* RENAMENX must fail without touching the source when the
+		 * destination exists, so it asks both shards first. */
+		struct arg ex_src[2] = { { "exists", 6 }, *src }, ex_dst[2] = { { "exists", 6 }, *dst };
+		p->phase = RENAME_CHECK;
+		pending_submit(sh, p, PART_SRC, s1, cmd_exists, 2, ex_src);
+		pending_submit(sh, p, PART_DST, s2, cmd_exists, 2, ex_dst);
+	}
+	pending_arm(sh, p);
+}
+
+void cmd_rename_route(struct cmd_ctx *ctx)
+{
+	rename_generic(ctx, false);
+}
+
+void cmd_renamenx_route(struct cmd_ctx *ctx)
+{
+	rename_generic(ctx, true);
+}
+
+/* ---- MSETNX ------------------------------------------------------------- */
+
+enum { MSETNX_CHECK, MSETNX_SET };
+
+static void msetnx_done(struct shard *sh, struct pending *p)
+{
+	if (p->phase == MSETNX_CHECK) {
+		long long existing = 0;
+		for (unsigned t = 0; t < sh->nshards; t++) {
+			struct buf *b = &p->parts[t];
+			if (buf_live(b) > 1 && buf_head(b)[0] == ':' && buf_head(b)[1] != '0')
+				existing++;
+		}
+		if (existing) {
+			reply_int(&p->reply, 0);
+			pending_finish(sh, p);
+			return;
+		}
+		int argc;
+		struct arg *a = pending_saved_args(p, &argc);
+		struct arg mset_name = { "mset", 4 };
+		struct arg name = a[0];
+		a[0] = mset_name;
+		p->phase = MSETNX_SET;
+		for (unsigned t = 0; t < sh->nshards; t++)
+			p->parts[t].start = p->parts[t].len = 0;
+		pending_submit_split(sh, p, cmd_mset, argc, a, 1, 2, argc - 2);
+		a[0] = name;
+		pending_arm(sh, p);
+		return;
+	}
+	reply_int(&p->reply, 1);
+	pending_finish(sh, p);
+}
+
+void cmd_msetnx_route(struct cmd_ctx *ctx)
+{
+	struct shard *sh = ctx->sh;
+	if (ctx->argc % 2 == 0) {
+		reply_error(ctx->out, "ERR wrong number of arguments for 'msetnx' command");
+		return;
+	}
+	unsigned first = key_shard(sh, ctx->argv[1].p, ctx->argv[1].len);
+	bool one_shard = true;
+	for (int i = 3; i < ctx->argc && one_shard; i += 2)
+		one_shard = key_shard(sh, ctx->argv[i].p, ctx->argv[i].len) == first;
+	const struct command *cmd = command_lookup("msetnx", 6);
+	if (one_shard) {
+		route_to_shard(ctx, cmd, first, cmd_msetnx);
+		return;
+	}
+	struct pending *p = pending_open(sh, ctx->client, cmd, msetnx_done, true);
+	if (!p) {
+		reply_error(ctx->out, "ERR out of memory");
+		return;
+	}
+	pending_save_args(p, ctx->argc, ctx->argv);
+	/* Phase one asks every owner whether any of its keys exists; EXISTS
+	 * takes the same key positions with the values skipped. */
+	int argc;
+	struct arg *a = pending_saved_args(p, &argc);
+	int nkeys = (argc - 1) / 2;
+	struct arg *keys = malloc((size_t)(nkeys + 1) * sizeof(*keys));
+	if (!keys) {
+		reply_error(&p->reply, "ERR out of memory");
+		pending_finish(sh, p);
+		return;
+	}
+	keys[0] = (struct arg){ "exists", 6 };
+	for (int k = 0; k < nkeys; k++)
+		keys[k + 1] = a[1 + 2 * k];
+	p->phase = MSETNX_CHECK;
+	pending_submit_split(sh, p, cmd_exists, nkeys + 1, keys, 1, 1, nkeys);
+	free(keys);
+	pending_arm(sh, p);
+}
+
+/* ---- SCAN and OBJECT ---------------------------------------------------- */
+
+/* The low bits of a SCAN cursor name the shard (see cmd_scan_shard). */
+#define SCAN_SHARD_MASK 0xffULL
+
+void cmd_scan_route(struct cmd_ctx *ctx)
+{
+	const struct arg *cur = &ctx->argv[1];
+	char tmp[32];
+	unsigned long long cursor = 0;
+	char *end = NULL;
+	if (cur->len == 0 || cur->len >= sizeof(tmp)) {
+		reply_error(ctx->out, "ERR invalid cursor");
+		return;
+	}
+	memcpy(tmp, cur->p, cur->len);
+	tmp[cur->len] = '\0';
+	errno = 0;
+	cursor = strtoull(tmp, &end, 10);
+	if (*end != '\0' || errno == ERANGE) {
+		reply_error(ctx->out, "ERR invalid cursor");
+		return;
+	}
+	unsigned target = (unsigned)(cursor & SCAN_SHARD_MASK) % ctx->sh->nshards;
+	route_to_shard(ctx, command_lookup("scan", 4), target, cmd_scan_shard);
+}
+
+void cmd_object_route(struct cmd_ctx *ctx)
+{
+	if (ctx->argc < 3) {
+		cmd_object(ctx);
+		return;
+	}
+	const struct arg *key = &ctx->argv[2];
+	route_to_shard(ctx, command_lookup("object", 6), key_shard(ctx->sh, key->p, key->len),
+		       cmd_object);
+}

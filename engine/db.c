@@ -1,0 +1,87 @@
+#include "db.h"
+
+#include "expire.h"
+
+static struct entry *lookup_live(struct shard *sh, const struct arg *key)
+{
+	struct entry *e = keyspace_find(&sh->ks, key->p, key->len);
+	if (e && db_is_expired(sh, e)) {
+		expire_delete(sh, e);
+		return NULL;
+	}
+	return e;
+}
+
+struct entry *db_lookup_read(struct shard *sh, const struct arg *key)
+{
+	struct entry *e = lookup_live(sh, key);
+	if (e) {
+		STAT_ADD(sh->stats.keyspace_hits, 1);
+		e->access_time = (uint32_t)(sh->now_ms / 1000);
+	} else {
+		STAT_ADD(sh->stats.keyspace_misses, 1);
+	}
+	return e;
+}
+
+struct entry *db_lookup_write(struct shard *sh, const struct arg *key)
+{
+	return lookup_live(sh, key);
+}
+
+struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len)
+{
+	struct entry *e = keyspace_insert(&sh->ks, key->p, key->len, val, len);
+	if (e)
+		e->access_time = (uint32_t)(sh->now_ms / 1000);
+	return e;
+}
+
+struct entry *db_overwrite(struct shard *sh, struct entry *e, const void *val, size_t len)
+{
+	e = keyspace_set_value(&sh->ks, e, val, len);
+	if (e)
+		e->access_time = (uint32_t)(sh->now_ms / 1000);
+	return e;
+}
+
+struct entry *db_set(struct shard *sh, const struct arg *key, const void *val, size_t len)
+{
+	struct entry *e = lookup_live(sh, key);
+	if (!e)
+		return db_add(sh, key, val, len);
+	keyspace_set_expire(&sh->ks, e, 0);
+	return db_overwrite(sh, e, val, len);
+}
+
+void db_delete(struct shard *sh, struct entry *e)
+{
+	keyspace_delete(&sh->ks, e);
+}
+
+bool db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms)
+{
+	if (when_ms != 0 && when_ms <= sh->now_ms) {
+		/* Redis deletes at once rather than keeping a key that is already
+		 * expired; it does not count as an expiry in the stats. */
+		keyspace_delete(&sh->ks, e);
+		return true;
+	}
+	keyspace_set_expire(&sh->ks, e, when_ms);
+	return false;
+}
+
+uint64_t db_flush(struct shard *sh)
+{
+	uint64_t n = keyspace_size(&sh->ks);
+	keyspace_clear(&sh->ks);
+	sh->expire_cursor = 0;
+	return n;
+}
+
+void db_publish_stats(struct shard *sh)
+{
+	STAT_SET(sh->stats.keys, keyspace_size(&sh->ks));
+	STAT_SET(sh->stats.expires, sh->ks.expires);
+	STAT_SET(sh->stats.memory, sh->ks.memory);
+}

@@ -1,0 +1,212 @@
+/* INFO [section ...]: Redis 7.0's sections and field names, plus `shards`.
+ * Figures of other shards are read from their published counters (relaxed
+ * atomics), so INFO never waits for another shard. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmd_server.h"
+#include "config.h"
+#include "db.h"
+#include "reply.h"
+#include "shard.h"
+#include "version.h"
+
+struct info_totals {
+	uint64_t keys, expires, memory, commands, connections_received, clients;
+	uint64_t hits, misses, expired, in_bytes, out_bytes, rejected, messages;
+};
+
+static void sum_shards(struct engine *eng, struct info_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct shard_stats *s = &eng->shards[i]->stats;
+		t->keys += STAT_GET(s->keys);
+		t->expires += STAT_GET(s->expires);
+		t->memory += STAT_GET(s->memory);
+		t->commands += STAT_GET(s->commands);
+		t->connections_received += STAT_GET(s->connections_received);
+		t->clients += STAT_GET(s->connected_clients);
+		t->hits += STAT_GET(s->keyspace_hits);
+		t->misses += STAT_GET(s->keyspace_misses);
+		t->expired += STAT_GET(s->expired_keys);
+		t->in_bytes += STAT_GET(s->net_input_bytes);
+		t->out_bytes += STAT_GET(s->net_output_bytes);
+		t->rejected += STAT_GET(s->rejected_connections);
+		t->messages += STAT_GET(s->cross_shard_messages);
+	}
+}
+
+static void human_bytes(char *out, size_t n, unsigned long long v)
+{
+	if (v < 1024)
+		snprintf(out, n, "%lluB", v);
+	else if (v < 1024ULL * 1024)
+		snprintf(out, n, "%.2fK", v / 1024.0);
+	else if (v < 1024ULL * 1024 * 1024)
+		snprintf(out, n, "%.2fM", v / (1024.0 * 1024));
+	else
+		snprintf(out, n, "%.2fG", v / (1024.0 * 1024 * 1024));
+}
+
+static unsigned long long rss_bytes(void)
+{
+	unsigned long long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+#define LINE(...) do { int n_ = snprintf(tmp, sizeof(tmp), __VA_ARGS__); \
+	buf_append(b, tmp, (size_t)(n_ < (int)sizeof(tmp) ? n_ : (int)sizeof(tmp) - 1)); } while (0)
+
+static void section_server(struct buf *b, struct shard *sh)
+{
+	char tmp[512];
+	struct utsname u;
+	uname(&u);
+	int64_t up = (sh->now_ms - sh->engine->start_ms) / 1000;
+	LINE("# Server\r\nredis_version:%s\r\ntessera_version:%s\r\nredis_mode:standalone\r\n"
+	     "os:%s %s %s\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:%d\r\n"
+	     "tcp_port:%lld\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+	     "uptime_in_days:%lld\r\nshards:%u\r\n",
+	     REDIS_COMPAT_VERSION, TESSERA_VERSION, u.sysname, u.release, u.machine, (int)getpid(),
+	     CFG(port), (long long)sh->now_ms * 1000, (long long)up, (long long)up / 86400,
+	     sh->nshards);
+}
+
+static void section_clients(struct buf *b, const struct info_totals *t)
+{
+	char tmp[256];
+	LINE("# Clients\r\nconnected_clients:%llu\r\nmaxclients:%lld\r\nblocked_clients:0\r\n",
+	     (unsigned long long)t->clients, CFG(maxclients));
+}
+
+static void section_memory(struct buf *b, const struct info_totals *t)
+{
+	char tmp[1024], used_h[32], rss_h[32], max_h[32];
+	unsigned long long rss = rss_bytes();
+	/* Until per-shard heaps arrive, used_memory counts what the keyspaces
+	 * allocated: entries and tables. */
+	unsigned long long used = t->memory;
+	human_bytes(used_h, sizeof(used_h), used);
+	human_bytes(rss_h, sizeof(rss_h), rss);
+	human_bytes(max_h, sizeof(max_h), (unsigned long long)CFG(maxmemory));
+	LINE("# Memory\r\nused_memory:%llu\r\nused_memory_human:%s\r\nused_memory_rss:%llu\r\n"
+	     "used_memory_rss_human:%s\r\nused_memory_peak:%llu\r\nused_memory_dataset:%llu\r\n"
+	     "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+	     "mem_fragmentation_ratio:%.2f\r\n",
+	     used, used_h, rss, rss_h, used, used, CFG(maxmemory), max_h,
+	     config_policy_name(CFG(maxmemory_policy)), used ? (double)rss / (double)used : 0.0);
+}
+
+static void section_persistence(struct buf *b)
+{
+	buf_append_str(b, "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\n"
+			  "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n");
+}
+
+static void section_stats(struct buf *b, const struct info_totals *t)
+{
+	char tmp[1024];
+	LINE("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+	     "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
+	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n",
+	     (unsigned long long)t->connections_received, (unsigned long long)t->commands,
+	     (unsigned long long)t->in_bytes, (unsigned long long)t->out_bytes,
+	     (unsigned long long)t->rejected, (unsigned long long)t->expired,
+	     (unsigned long long)t->hits, (unsigned long long)t->misses,
+	     (unsigned long long)t->messages);
+}
+
+static void section_replication(struct buf *b)
+{
+	buf_append_str(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+}
+
+static void section_cpu(struct buf *b)
+{
+	char tmp[256];
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	LINE("# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
+	     (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec,
+	     (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+}
+
+static void section_keyspace(struct buf *b, const struct info_totals *t)
+{
+	char tmp[256];
+	buf_append_str(b, "# Keyspace\r\n");
+	if (t->keys)
+		LINE("db0:keys=%llu,expires=%llu,avg_ttl=0\r\n", (unsigned long long)t->keys,
+		     (unsigned long long)t->expires);
+}
+
+static void section_shards(struct buf *b, struct engine *eng)
+{
+	char tmp[256];
+	LINE("# Shards\r\nshards:%u\r\n", eng->nshards);
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct shard_stats *s = &eng->shards[i]->stats;
+		LINE("shard%u:keys=%llu,ops=%llu,connections=%llu,memory=%llu,cross_shard_messages=%llu\r\n",
+		     i, (unsigned long long)STAT_GET(s->keys), (unsigned long long)STAT_GET(s->commands),
+		     (unsigned long long)STAT_GET(s->connected_clients),
+		     (unsigned long long)STAT_GET(s->memory),
+		     (unsigned long long)STAT_GET(s->cross_shard_messages));
+	}
+}
+
+enum { SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION,
+       SEC_CPU, SEC_KEYSPACE, SEC_SHARDS, SEC_COUNT };
+static const char *section_names[SEC_COUNT] = {
+	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "shards",
+};
+
+void cmd_info(struct cmd_ctx *ctx)
+{
+	bool want[SEC_COUNT] = { false };
+	if (ctx->argc == 1) {
+		for (int i = 0; i < SEC_COUNT; i++)
+			want[i] = true;
+	}
+	for (int a = 1; a < ctx->argc; a++) {
+		const struct arg *s = &ctx->argv[a];
+		bool all = arg_is(s, "all") || arg_is(s, "everything") || arg_is(s, "default");
+		for (int i = 0; i < SEC_COUNT; i++)
+			want[i] |= all || arg_is(s, section_names[i]);
+	}
+	struct info_totals t;
+	struct engine *eng = ctx->sh->engine;
+	db_publish_stats(ctx->sh);
+	sum_shards(eng, &t);
+	struct buf b = { 0 };
+	void (*const plain[])(struct buf *) = { [SEC_PERSISTENCE] = section_persistence,
+						 [SEC_REPLICATION] = section_replication,
+						 [SEC_CPU] = section_cpu };
+	for (int i = 0; i < SEC_COUNT; i++) {
+		if (!want[i])
+			continue;
+		if (buf_live(&b))
+			buf_append(&b, "\r\n", 2);
+		switch (i) {
+		case SEC_SERVER: section_server(&b, ctx->sh); break;
+		case SEC_CLIENTS: section_clients(&b, &t); break;
+		case SEC_MEMORY: section_memory(&b, &t); break;
+		case SEC_STATS: section_stats(&b, &t); break;
+		case SEC_KEYSPACE: section_keyspace(&b, &t); break;
+		case SEC_SHARDS: section_shards(&b, eng); break;
+		default: plain[i](&b); break;
+		}
+	}
+	reply_verbatim(ctx->out, ctx->resp, buf_head(&b), buf_live(&b));
+	buf_free(&b);
+}

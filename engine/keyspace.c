@@ -1,0 +1,386 @@
+#include "keyspace.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define INITIAL_BUCKETS 4
+/* Shrink only when much emptier than this, so that a table hovering around a
+ * power of two does not resize back and forth. */
+#define SHRINK_RATIO 8
+
+static inline uint64_t table_size(const struct ht_table *t)
+{
+	return t->buckets ? t->mask + 1 : 0;
+}
+
+static inline bool is_rehashing(const struct keyspace *ks)
+{
+	return ks->rehash_index >= 0;
+}
+
+void keyspace_init(struct keyspace *ks, uint64_t seed)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->rehash_index = -1;
+	ks->seed = seed;
+}
+
+uint64_t keyspace_hash(const struct keyspace *ks, const void *key, size_t len)
+{
+	return XXH3_64bits_withSeed(key, len, ks->seed);
+}
+
+static size_t entry_alloc_size(size_t klen, size_t vcap)
+{
+	return sizeof(struct entry) + klen + vcap;
+}
+
+static void free_table(struct keyspace *ks, struct ht_table *t)
+{
+	ks->memory -= table_size(t) * sizeof(struct entry *);
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}
+
+static void free_entry(struct keyspace *ks, struct entry *e)
+{
+	ks->memory -= entry_alloc_size(e->key_len, e->val_cap);
+	if (e->expire_ms)
+		ks->expires--;
+	free(e);
+}
+
+void keyspace_clear(struct keyspace *ks)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ht_table *t = &ks->t[i];
+		for (uint64_t b = 0; b < table_size(t); b++) {
+			struct entry *e = t->buckets[b];
+			while (e) {
+				struct entry *next = e->next;
+				free_entry(ks, e);
+				e = next;
+			}
+		}
+		free_table(ks, t);
+	}
+	ks->rehash_index = -1;
+}
+
+void keyspace_free(struct keyspace *ks)
+{
+	keyspace_clear(ks);
+}
+
+/* ---- resizing ----------------------------------------------------------- */
+
+static bool start_resize(struct keyspace *ks, uint64_t size)
+{
+	struct entry **b = calloc(size, sizeof(*b));
+	if (!b)
+		return false;
+	ks->memory += size * sizeof(*b);
+	if (!ks->t[0].buckets) {
+		ks->t[0].buckets = b;
+		ks->t[0].mask = size - 1;
+		return true;
+	}
+	ks->t[1].buckets = b;
+	ks->t[1].mask = size - 1;
+	ks->t[1].used = 0;
+	ks->rehash_index = 0;
+	return true;
+}
+
+static void finish_rehash(struct keyspace *ks)
+{
+	free_table(ks, &ks->t[0]);
+	ks->t[0] = ks->t[1];
+	memset(&ks->t[1], 0, sizeof(ks->t[1]));
+	ks->rehash_index = -1;
+}
+
+bool keyspace_rehash_step(struct keyspace *ks, int n)
+{
+	if (!is_rehashing(ks))
+		return false;
+	/* Empty buckets are cheap but not free: cap how many one step may skip. */
+	int empty_visits = n * 10;
+	struct ht_table *from = &ks->t[0], *to = &ks->t[1];
+	while (n > 0 && from->used > 0) {
+		uint64_t i = (uint64_t)ks->rehash_index;
+		struct entry *e = from->buckets[i];
+		if (!e) {
+			ks->rehash_index++;
+			if (--empty_visits == 0)
+				return true;
+			continue;
+		}
+		while (e) {
+			struct entry *next = e->next;
+			uint64_t j = e->hash & to->mask;
+			e->next = to->buckets[j];
+			to->buckets[j] = e;
+			from->used--;
+			to->used++;
+			e = next;
+		}
+		from->buckets[i] = NULL;
+		ks->rehash_index++;
+		n--;
+	}
+	if (from->used == 0) {
+		finish_rehash(ks);
+		return false;
+	}
+	return true;
+}
+
+static void maybe_resize(struct keyspace *ks)
+{
+	if (is_rehashing(ks)) {
+		keyspace_rehash_step(ks, 1);
+		return;
+	}
+	uint64_t size = table_size(&ks->t[0]);
+	uint64_t used = ks->t[0].used;
+	if (size == 0)
+		start_resize(ks, INITIAL_BUCKETS);
+	else if (used >= size)
+		start_resize(ks, size * 2);
+	else if (size > INITIAL_BUCKETS && used * SHRINK_RATIO < size) {
+		uint64_t want = INITIAL_BUCKETS;
+		while (want < used)
+			want *= 2;
+		start_resize(ks, want);
+	}
+}
+
+/* ---- lookup, insert, delete -------------------------------------------- */
+
+static struct entry **find_link(struct keyspace *ks, const void *key, size_t len, uint64_t h)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ht_table *t = &ks->t[i];
+		if (!t->buckets)
+			break;
+		struct entry **link = &t->buckets[h & t->mask];
+		for (; *link; link = &(*link)->next) {
+			struct entry *e = *link;
+			if (e->hash == h && e->key_len == len && memcmp(e->data, key, len) == 0)
+				return link;
+		}
+		if (!is_rehashing(ks))
+			break;
+	}
+	return NULL;
+}
+
+struct entry *keyspace_find(struct keyspace *ks, const void *key, size_t len)
+{
+	struct entry **link = find_link(ks, key, len, keyspace_hash(ks, key, len));
+	return link ? *link : NULL;
+}
+
+/* The link that points at `target`, and through *table which table holds it. */
+static struct entry **link_of(struct keyspace *ks, const struct entry *target, int *table)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ht_table *t = &ks->t[i];
+		if (!t->buckets)
+			break;
+		struct entry **link = &t->buckets[target->hash & t->mask];
+		for (; *link; link = &(*link)->next) {
+			if (*link == target) {
+				if (table)
+					*table = i;
+				return link;
+			}
+		}
+	}
+	return NULL;
+}
+
+static enum string_encoding choose_encoding(const void *val, size_t vlen);
+
+struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
+			      const void *val, size_t vlen)
+{
+	maybe_resize(ks);
+	struct entry *e = malloc(entry_alloc_size(klen, vlen));
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->hash = keyspace_hash(ks, key, klen);
+	e->key_len = (uint32_t)klen;
+	e->val_len = e->val_cap = (uint32_t)vlen;
+	e->type = TYPE_STRING;
+	e->encoding = (uint8_t)choose_encoding(val, vlen);
+	memcpy(e->data, key, klen);
+	if (vlen)
+		memcpy(e->data + klen, val, vlen);
+	struct ht_table *t = is_rehashing(ks) ? &ks->t[1] : &ks->t[0];
+	uint64_t b = e->hash & t->mask;
+	e->next = t->buckets[b];
+	t->buckets[b] = e;
+	t->used++;
+	ks->memory += entry_alloc_size(klen, vlen);
+	return e;
+}
+
+struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t vlen, bool exact)
+{
+	if (vlen <= e->val_cap && (!exact || vlen == e->val_cap)) {
+		e->val_len = (uint32_t)vlen;
+		return e;
+	}
+	size_t cap = vlen;
+	if (!exact && cap < (1u << 20))
+		cap = cap * 2;
+	else if (!exact)
+		cap += 1u << 20;
+	struct entry **link = link_of(ks, e, NULL);
+	size_t old_size = entry_alloc_size(e->key_len, e->val_cap);
+	struct entry *n = realloc(e, entry_alloc_size(e->key_len, cap));
+	if (!n)
+		return NULL;
+	*link = n;
+	ks->memory += entry_alloc_size(n->key_len, cap) - old_size;
+	n->val_cap = (uint32_t)cap;
+	n->val_len = (uint32_t)vlen;
+	return n;
+}
+
+struct entry *keyspace_set_value(struct keyspace *ks, struct entry *e, const void *val, size_t vlen)
+{
+	/* Keep the old allocation when the new value fits and wastes little. */
+	bool fits = vlen <= e->val_cap && e->val_cap - vlen <= 64 + vlen / 4;
+	struct entry *n = fits ? e : keyspace_resize_value(ks, e, vlen, true);
+	if (!n)
+		return NULL;
+	n->val_len = (uint32_t)vlen;
+	if (vlen)
+		memcpy(entry_val(n), val, vlen);
+	n->encoding = (uint8_t)choose_encoding(val, vlen);
+	return n;
+}
+
+void keyspace_delete(struct keyspace *ks, struct entry *e)
+{
+	int table = 0;
+	struct entry **link = link_of(ks, e, &table);
+	*link = e->next;
+	ks->t[table].used--;
+	free_entry(ks, e);
+	maybe_resize(ks);
+}
+
+void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms)
+{
+	if (e->expire_ms && !expire_ms)
+		ks->expires--;
+	else if (!e->expire_ms && expire_ms)
+		ks->expires++;
+	e->expire_ms = expire_ms;
+}
+
+/* Redis's rules for OBJECT ENCODING: a canonical integer that fits a long long
+ * is "int", other strings up to 44 bytes "embstr", longer ones "raw". */
+static enum string_encoding choose_encoding(const void *val, size_t vlen)
+{
+	const char *s = val;
+	if (vlen > 0 && vlen <= 20) {
+		size_t i = s[0] == '-' ? 1 : 0;
+		bool digits = i < vlen && !(s[i] == '0' && vlen > i + 1) && !(s[i] == '0' && i == 1);
+		for (size_t j = i; digits && j < vlen; j++)
+			digits = s[j] >= '0' && s[j] <= '9';
+		if (digits && (vlen < 19 || (vlen == 19 && s[0] != '-' && memcmp(s, "9223372036854775807", 19) <= 0) ||
+			       (vlen == 20 && s[0] == '-' && memcmp(s, "-9223372036854775808", 20) <= 0) ||
+			       (vlen == 19 && s[0] == '-')))
+			return ENC_INT;
+	}
+	return vlen <= 44 ? ENC_EMBSTR : ENC_RAW;
+}
+
+/* ---- scanning ----------------------------------------------------------- */
+
+static uint64_t reverse_bits(uint64_t v)
+{
+	v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+	v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+	v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+	return __builtin_bswap64(v);
+}
+
+/* Add one to the cursor's bits above... counted from the top: the cursor
+ * walks bucket indexes in bit-reversed order. */
+static uint64_t next_cursor(uint64_t v, uint64_t mask)
+{
+	v |= ~mask;
+	v = reverse_bits(v);
+	v++;
+	return reverse_bits(v);
+}
+
+static void emit_bucket(struct entry *e, keyspace_scan_fn fn, void *ctx)
+{
+	for (; e; e = e->next)
+		fn(ctx, e);
+}
+
+/*
+ * HOW THE CURSOR SURVIVES RESIZING
+ * Buckets are visited in bit-reversed index order: the cursor increments its
+ * highest bit first. When the table doubles, bucket b splits into b and
+ * b + size, which in reversed order sit next to each other, right where the
+ * cursor would continue; when it halves, two buckets merge into one that the
+ * cursor has either fully covered or not yet reached. So a key present for the
+ * whole scan is returned at least once; it may be returned twice after a shrink.
+ * During a rehash both tables are visited: the smaller one's bucket, then every
+ * bucket of the larger table that it expands to.
+ */
+uint64_t keyspace_scan(struct keyspace *ks, uint64_t cursor, keyspace_scan_fn fn, void *ctx)
+{
+	if (keyspace_size(ks) == 0)
+		return 0;
+	if (!is_rehashing(ks)) {
+		struct ht_table *t = &ks->t[0];
+		emit_bucket(t->buckets[cursor & t->mask], fn, ctx);
+		return next_cursor(cursor, t->mask);
+	}
+	struct ht_table *small = &ks->t[0], *large = &ks->t[1];
+	if (table_size(small) > table_size(large)) {
+		struct ht_table *tmp = small;
+		small = large;
+		large = tmp;
+	}
+	uint64_t m0 = small->mask, m1 = large->mask;
+	emit_bucket(small->buckets[cursor & m0], fn, ctx);
+	do {
+		emit_bucket(large->buckets[cursor & m1], fn, ctx);
+		cursor = next_cursor(cursor, m1);
+	} while (cursor & (m0 ^ m1));
+	return cursor;
+}
+
+struct entry *keyspace_random(struct keyspace *ks, uint64_t (*rand64)(void *), void *rng)
+{
+	if (keyspace_size(ks) == 0)
+		return NULL;
+	struct entry *e = NULL;
+	while (!e) {
+		struct ht_table *t = &ks->t[0];
+		if (is_rehashing(ks) && (rand64(rng) % keyspace_size(ks)) >= ks->t[0].used)
+			t = &ks->t[1];
+		if (t->used == 0)
+			continue;
+		e = t->buckets[rand64(rng) & t->mask];
+	}
+	uint64_t len = 0;
+	for (struct entry *p = e; p; p = p->next)
+		len++;
+	for (uint64_t skip = rand64(rng) % len; skip > 0; skip--)
+		e = e->next;
+	return e;
+}

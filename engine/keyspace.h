@@ -1,0 +1,113 @@
+/* One shard's slice of the keyspace: a chained hash table that grows and
+ * shrinks by incremental rehashing (a few buckets move on every write and on
+ * idle ticks), so no insert pays for a whole-table rehash.
+ *
+ * Entry layout: one allocation per key holding the header, the key bytes and
+ * the value bytes, so a small SET costs one malloc:
+ *
+ *   +--------------------------+---------------+------------------------+
+ *   | struct entry (40 bytes)  | key[key_len]  | value[val_cap]         |
+ *   +--------------------------+---------------+------------------------+
+ *
+ * Only strings exist so far; `type` leaves room for the others.
+ * The keyspace never looks at expiry itself: engine/expire.c does, through
+ * entry->expire_ms, so that the expiry policy stays in one file.
+ */
+#ifndef TESSERA_KEYSPACE_H
+#define TESSERA_KEYSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum value_type { TYPE_STRING = 0 };
+
+/* OBJECT ENCODING of a string, chosen the way Redis chooses it. */
+enum string_encoding { ENC_RAW = 0, ENC_EMBSTR = 1, ENC_INT = 2 };
+
+struct entry {
+	struct entry *next;
+	int64_t expire_ms;        /* absolute Unix time in ms; 0 = no TTL */
+	uint64_t hash;
+	uint32_t key_len;
+	uint32_t val_len;
+	uint32_t val_cap;
+	uint32_t access_time;     /* seconds, for OBJECT IDLETIME */
+	uint8_t type;             /* enum value_type */
+	uint8_t encoding;         /* enum string_encoding */
+	uint8_t lfu_counter;
+	uint8_t flags;
+	char data[];              /* key bytes, then value bytes */
+};
+
+_Static_assert(sizeof(struct entry) == 48, "entry header size is part of the memory budget");
+
+static inline const char *entry_key(const struct entry *e) { return e->data; }
+static inline char *entry_val(struct entry *e) { return e->data + e->key_len; }
+
+struct ht_table {
+	struct entry **buckets;
+	uint64_t mask;            /* size - 1; size is a power of two, 0 buckets = empty */
+	uint64_t used;
+};
+
+struct keyspace {
+	struct ht_table t[2];     /* t[1] is non-empty only while rehashing */
+	int64_t rehash_index;     /* next bucket of t[0] to move; -1 = not rehashing */
+	uint64_t expires;         /* keys with a TTL */
+	uint64_t memory;          /* bytes allocated for entries */
+	uint64_t seed;
+};
+
+void keyspace_init(struct keyspace *ks, uint64_t seed);
+/* Free every entry and the tables. */
+void keyspace_free(struct keyspace *ks);
+
+uint64_t keyspace_hash(const struct keyspace *ks, const void *key, size_t len);
+
+/* Find a key, expired or not. */
+struct entry *keyspace_find(struct keyspace *ks, const void *key, size_t len);
+
+/* Insert a new string key (the caller knows it is absent). Returns the entry,
+ * or NULL if out of memory. */
+struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
+			      const void *val, size_t vlen);
+
+/* Give `e` room for a value of `vlen` bytes, moving it if it must grow.
+ * Returns the (possibly new) entry or NULL if out of memory (e unchanged).
+ * `exact` false leaves slack for appends. Value bytes are preserved up to
+ * min(old len, vlen). */
+struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t vlen,
+				    bool exact);
+
+/* Set the value of an existing entry; may move it. */
+struct entry *keyspace_set_value(struct keyspace *ks, struct entry *e,
+				 const void *val, size_t vlen);
+
+/* Unlink and free one entry. */
+void keyspace_delete(struct keyspace *ks, struct entry *e);
+
+/* Set or clear (0) the TTL, keeping the `expires` count right. */
+void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
+
+static inline uint64_t keyspace_size(const struct keyspace *ks)
+{
+	return ks->t[0].used + ks->t[1].used;
+}
+
+/* Move up to n buckets of an ongoing rehash. Returns true if more remain. */
+bool keyspace_rehash_step(struct keyspace *ks, int n);
+
+/* Reverse-binary cursor scan (see keyspace.c for why it survives resizing).
+ * Calls fn for every entry of the bucket(s) at `cursor`, returns the next
+ * cursor, 0 when the scan is complete. fn must not insert or delete. */
+typedef void (*keyspace_scan_fn)(void *ctx, struct entry *e);
+uint64_t keyspace_scan(struct keyspace *ks, uint64_t cursor, keyspace_scan_fn fn, void *ctx);
+
+/* A random entry (fair enough for RANDOMKEY), NULL if empty. */
+struct entry *keyspace_random(struct keyspace *ks, uint64_t (*rand64)(void *), void *rng);
+
+/* Remove every key. */
+void keyspace_clear(struct keyspace *ks);
+
+#endif

@@ -1,0 +1,120 @@
+/* One shard: everything a core owns. Request-path functions take
+ * `struct shard *sh` first. A shard never touches another shard's keyspace;
+ * it sends a struct shard_msg over the ring for that ordered pair of shards.
+ *
+ * Threading: every field is owned by the shard's thread except `stats`
+ * (written by the owner, read by any thread with relaxed atomics, for INFO)
+ * and `sleeping` (the wake-up handshake, see shard_msg.c).
+ */
+#ifndef TESSERA_SHARD_H
+#define TESSERA_SHARD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "keyspace.h"
+#include "resp_parse.h"
+
+struct shard_msg;
+struct spsc_ring;
+struct client;
+struct pending;
+
+/* Counters other threads read for INFO. Single writer: bump with STAT_ADD. */
+struct shard_stats {
+	_Atomic uint64_t commands;
+	_Atomic uint64_t connections_received;
+	_Atomic uint64_t connected_clients;
+	_Atomic uint64_t keys;
+	_Atomic uint64_t expires;
+	_Atomic uint64_t memory;
+	_Atomic uint64_t keyspace_hits;
+	_Atomic uint64_t keyspace_misses;
+	_Atomic uint64_t expired_keys;
+	_Atomic uint64_t net_input_bytes;
+	_Atomic uint64_t net_output_bytes;
+	_Atomic uint64_t rejected_connections;
+	_Atomic uint64_t cross_shard_messages;
+	_Atomic int64_t avg_ttl_ms;
+};
+
+#define STAT_ADD(field, n) \
+	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + (n), \
+			      memory_order_relaxed)
+#define STAT_SET(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
+#define STAT_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+/* Messages waiting to be pushed into the ring towards one shard. */
+struct msg_outbox {
+	struct shard_msg **msgs;
+	unsigned count, cap;
+};
+
+struct shard {
+	_Alignas(64) unsigned id;
+	unsigned nshards;
+	struct engine *engine;
+
+	struct keyspace ks;
+	struct argv_vec argv;        /* scratch argv for parsing */
+	int64_t now_ms;              /* cached per loop iteration */
+	uint64_t rng;
+
+	struct spsc_ring **ring_out; /* [j]: this shard -> j (NULL for j == id) */
+	struct spsc_ring **ring_in;  /* [j]: j -> this shard */
+	struct msg_outbox *outbox;   /* [j]: staged for ring_out[j] */
+	bool outbox_dirty;
+	struct shard_msg *msg_pool;  /* free messages (singly linked) */
+	unsigned msg_pool_count;
+	struct pending *pending_pool;
+
+	struct client *clients;      /* all connections of this shard */
+	struct client **dirty;       /* clients with new output this iteration */
+	unsigned ndirty, dirty_cap;
+
+	uint64_t expire_cursor;      /* active expiry's position in the table */
+	int64_t last_timeout_check_ms;
+
+	_Alignas(64) struct shard_stats stats;
+	_Alignas(64) _Atomic int sleeping;
+};
+
+/* Engine-wide state: read-only after start-up except where noted. */
+struct engine {
+	unsigned nshards;
+	struct shard **shards;
+	int64_t start_ms;
+	_Atomic uint64_t next_client_id;
+	_Atomic int64_t connected_clients;   /* for maxclients */
+	_Atomic int shutdown_requested;      /* SIGTERM or SHUTDOWN */
+	_Atomic int64_t stat_reset_ms;
+	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
+	void (*wake)(struct engine *eng, unsigned id);
+	void *dataplane;
+};
+
+struct engine *engine_create(unsigned nshards);
+void engine_destroy(struct engine *eng);
+
+/* Called by the shard's own thread. */
+void shard_update_clock(struct shard *sh);
+/* Deliver received messages; returns how many. */
+unsigned shard_drain_rings(struct shard *sh);
+/* Push staged messages; wakes receivers that sleep. */
+void shard_flush_outbox(struct shard *sh);
+/* Periodic work: active expiry, rehashing, idle-client timeouts. */
+void shard_tick(struct shard *sh);
+/* How long the shard may sleep before shard_tick is due, in ms. */
+int shard_next_tick_ms(const struct shard *sh);
+/* Before sleeping: announce it; returns false if work arrived meanwhile. */
+bool shard_prepare_sleep(struct shard *sh);
+void shard_woke(struct shard *sh);
+
+uint64_t shard_rand(struct shard *sh);
+
+/* The shard that owns a key. */
+unsigned key_shard(const struct shard *sh, const char *key, size_t len);
+
+#endif

@@ -1,0 +1,87 @@
+"""Start and stop a server under test: tessera-server, or Debian's redis-server
+as the oracle.
+
+Which one runs is chosen by the environment, so the same suite proves both:
+  TESSERA_TEST_TARGET=tessera (default) | redis
+  TESSERA_BIN   path of tessera-server (default: build/tessera-server)
+  TESSERA_SHARDS  shard count for the default fixture (default 1)
+
+redis-server is started with `--databases 1` so that SELECT of any index but 0
+answers the same error Tessera gives ("ERR DB index is out of range").
+"""
+import os
+import socket
+import subprocess
+import time
+
+import redis
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def target():
+    return os.environ.get("TESSERA_TEST_TARGET", "tessera")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One running server process on 127.0.0.1:port.
+
+    `options` are Redis-style option names without dashes, e.g.
+    {"maxclients": "5"}; both servers accept them as `--name value`.
+    """
+
+    def __init__(self, shards=1, options=None):
+        self.port = free_port()
+        self.shards = shards
+        self.options = dict(options or {})
+        self.proc = None
+
+    def command_line(self):
+        opts = []
+        for name, value in self.options.items():
+            opts += ["--" + name, str(value)]
+        if target() == "redis":
+            return ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--databases", "1",
+                    "--daemonize", "no", "--logfile", ""] + opts
+        binary = os.environ.get("TESSERA_BIN",
+                                os.path.join(REPO_ROOT, "build", "tessera-server"))
+        return [binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--shards", str(self.shards)] + opts
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command_line(), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited early: %s" %
+                                   self.proc.stderr.read().decode(errors="replace"))
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    return self
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server did not answer PING within 10 s")
+
+    def client(self, **kwargs):
+        kwargs.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()

@@ -1,0 +1,214 @@
+"""Configured limits: proto-max-bulk-len, client-query-buffer-limit,
+maxclients and the idle timeout.
+
+Each test starts its own server with the limit set low. With several shards
+the limits must hold for the server as a whole (e.g. maxclients counts
+connections on every shard), so Tessera runs them with 1 and 2 shards.
+"""
+import socket
+import time
+
+import pytest
+
+from resp_socket import RespConn, decode, encode_command
+from server_fixture import Server, target
+
+SHARD_COUNTS = [1, 2] if target() == "tessera" else [1]
+MiB = 1024 * 1024
+
+
+def start(shards, **options):
+    return Server(shards=shards, options=options).start()
+
+
+def connected_clients(conn):
+    text = decode(conn.call("INFO", "clients"))
+    for line in text.split(b"\r\n"):
+        if line.startswith(b"connected_clients:"):
+            return int(line.split(b":")[1])
+    raise AssertionError("no connected_clients in %r" % text)
+
+
+def wait_for_clients(conn, expected, timeout=5.0):
+    """The fixture's readiness probe disconnects asynchronously; wait until the
+    server has noticed so the count starts from a known value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = connected_clients(conn)
+        if n == expected or time.monotonic() > deadline:
+            return n
+        time.sleep(0.02)
+
+
+def send_ignoring_reset(conn, data):
+    """The server may close the connection while we are still sending."""
+    try:
+        conn.send(data)
+    except OSError:
+        pass
+
+
+@pytest.fixture(scope="module", params=SHARD_COUNTS, ids=lambda n: "%dshard" % n)
+def shards(request):
+    return request.param
+
+
+# --- proto-max-bulk-len --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bulk_limited(shards):
+    srv = start(shards, **{"proto-max-bulk-len": "1mb"})
+    yield srv
+    srv.stop()
+
+
+def test_proto_max_bulk_len_is_reported_by_config_get(bulk_limited):
+    with RespConn(bulk_limited.port) as c:
+        assert c.call("CONFIG", "GET", "proto-max-bulk-len") == \
+            b"*2\r\n$18\r\nproto-max-bulk-len\r\n$7\r\n1048576\r\n"
+
+
+def test_bulk_longer_than_proto_max_bulk_len_is_a_protocol_error(bulk_limited):
+    with RespConn(bulk_limited.port) as bystander, RespConn(bulk_limited.port) as c:
+        assert bystander.call("PING") == b"+PONG\r\n"
+        # Rejected as soon as the length is read, before any payload is sent.
+        c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % (MiB + 1))
+        assert c.read_until_closed() == b"-ERR Protocol error: invalid bulk length\r\n"
+        assert bystander.call("PING") == b"+PONG\r\n"
+
+
+def test_bulk_exactly_proto_max_bulk_len_is_accepted(bulk_limited):
+    with RespConn(bulk_limited.port) as c:
+        value = b"v" * MiB
+        assert c.call("SET", "big", value) == b"+OK\r\n"
+        assert c.call("STRLEN", "big") == b":1048576\r\n"
+
+
+# --- client-query-buffer-limit ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def query_limited(shards):
+    srv = start(shards, **{"client-query-buffer-limit": "1mb"})
+    yield srv
+    srv.stop()
+
+
+def test_client_query_buffer_limit_is_reported_by_config_get(query_limited):
+    with RespConn(query_limited.port) as c:
+        assert c.call("CONFIG", "GET", "client-query-buffer-limit") == \
+            b"*2\r\n$25\r\nclient-query-buffer-limit\r\n$7\r\n1048576\r\n"
+
+
+def test_query_under_the_buffer_limit_is_served(query_limited):
+    with RespConn(query_limited.port) as c:
+        value = b"q" * (512 * 1024)
+        assert c.call("SET", "half", value) == b"+OK\r\n"
+        assert c.call("STRLEN", "half") == b":524288\r\n"
+
+
+def test_query_over_the_buffer_limit_closes_the_connection_without_reply(query_limited):
+    with RespConn(query_limited.port) as bystander, RespConn(query_limited.port) as c:
+        assert bystander.call("PING") == b"+PONG\r\n"
+        # The bulk length itself is legal (below proto-max-bulk-len), only the
+        # amount the server would have to buffer is not.
+        send_ignoring_reset(c, encode_command("SET", "huge", b"h" * (2 * MiB)))
+        assert c.read_until_closed(timeout=10) == b""
+        assert bystander.call("PING") == b"+PONG\r\n"
+        assert bystander.call("EXISTS", "huge") == b":0\r\n"
+
+
+# --- maxclients ------------------------------------------------------------------------
+
+@pytest.fixture
+def few_clients(shards):
+    # Fresh per test: connections closed by an earlier test may still count
+    # against the limit until the server notices they are gone.
+    srv = start(shards, maxclients="3")
+    yield srv
+    srv.stop()
+
+
+def test_maxclients_is_reported_by_config_get(few_clients):
+    with RespConn(few_clients.port) as c:
+        assert c.call("CONFIG", "GET", "maxclients") == b"*2\r\n$10\r\nmaxclients\r\n$1\r\n3\r\n"
+
+
+def test_connection_over_maxclients_is_refused_with_error_then_closed(few_clients):
+    first = RespConn(few_clients.port)
+    opened = [first]
+    try:
+        assert wait_for_clients(first, 1) == 1
+        for _ in range(2):
+            c = RespConn(few_clients.port)
+            opened.append(c)
+            assert c.call("PING") == b"+PONG\r\n"
+        over = RespConn(few_clients.port)
+        opened.append(over)
+        assert over.read_until_closed() == b"-ERR max number of clients reached\r\n"
+        # The clients admitted before the limit keep working.
+        for c in opened[:3]:
+            assert c.call("PING") == b"+PONG\r\n"
+        assert connected_clients(first) == 3
+    finally:
+        for c in opened:
+            c.close()
+
+
+def test_slot_freed_by_a_disconnect_can_be_reused(few_clients):
+    first = RespConn(few_clients.port)
+    opened = [first]
+    try:
+        assert wait_for_clients(first, 1) == 1
+        for _ in range(2):
+            c = RespConn(few_clients.port)
+            opened.append(c)
+            c.call("PING")
+        opened.pop().close()
+        assert wait_for_clients(first, 2) == 2
+        with RespConn(few_clients.port) as again:
+            assert again.call("PING") == b"+PONG\r\n"
+    finally:
+        for c in opened:
+            c.close()
+
+
+# --- timeout -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def idle_limited(shards):
+    srv = start(shards, timeout="1")
+    yield srv
+    srv.stop()
+
+
+def test_idle_clients_are_closed_after_timeout_without_reply(idle_limited):
+    active = RespConn(idle_limited.port)
+    silent = socket.create_connection(("127.0.0.1", idle_limited.port), timeout=10)
+    try:
+        assert active.call("PING") == b"+PONG\r\n"
+        # timeout is 1 s; the bound only keeps a broken server from hanging us.
+        assert active.is_closed_by_peer(timeout=10)
+        # A client that connected but never sent a byte is idle too.
+        try:
+            assert silent.recv(16) == b""
+        except ConnectionResetError:
+            pass
+        with RespConn(idle_limited.port) as fresh:
+            assert fresh.call("CONFIG", "GET", "timeout") == \
+                b"*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n"
+    finally:
+        active.close()
+        silent.close()
+
+
+def test_timeout_zero_leaves_idle_clients_connected(shards):
+    srv = start(shards, timeout="0")
+    try:
+        with RespConn(srv.port) as idle:
+            idle.call("PING")
+            # Zero disables the idle check, so the connection must outlive the
+            # time in which a 1 s timeout would have closed it.
+            assert not idle.is_closed_by_peer(timeout=2.5)
+            assert idle.call("PING") == b"+PONG\r\n"
+    finally:
+        srv.stop()

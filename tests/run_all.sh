@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Run every Tessera test: unit tests and the redis-py integration suite on a
+# normal build (-Werror) and on an ASan+UBSan build, the differential test
+# against Debian's redis-server, and the redis-benchmark smoke test.
+# Installs what it lacks with apt-get (Debian 12, as root). Ends with the line
+# "N passed, N failed"; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=/usr/bin/python3   # Debian's python3, with python3-redis and pytest
+
+DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev
+      redis-server redis-tools python3-redis python3-pytest python3-hypothesis"
+missing=$(for p in $DEPS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+	echo "== installing: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null || {
+		echo "could not install: $missing"; echo "0 passed, 1 failed"; exit 1; }
+fi
+# Debian's redis-server package may start a service on 6379: tests use their
+# own ports, but a stray instance must not be mistaken for Tessera.
+systemctl stop redis-server >/dev/null 2>&1 || true
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+# pytest's summary line, e.g. "== 12 passed, 1 failed, 2 skipped in 3.1s =="
+count_pytest() {
+	local log=$1 p f e
+	p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+	f=$(grep -Eo '[0-9]+ failed' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+	e=$(grep -Eo '[0-9]+ errors?' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+	count "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+}
+
+build() {
+	local dir=$1; shift
+	echo "== build $dir"
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+	fi
+	ninja -C "$dir" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
+}
+
+run_unit() {
+	local dir=$1 log
+	log=$(mktemp)
+	echo "== unit tests ($dir)"
+	meson test -C "$dir" --suite unit --print-errorlogs >"$log" 2>&1
+	grep -E '^ *[0-9]+/[0-9]+ ' "$log"
+	local ok fail
+	ok=$(grep -Eo '^Ok: +[0-9]+' "$log" | grep -Eo '[0-9]+' || echo 0)
+	fail=$(grep -Eo '^(Fail|Timeout): +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+	[ "$fail" -gt 0 ] && cat "$log"
+	count "${ok:-0}" "${fail:-0}"
+	rm -f "$log"
+}
+
+run_pytest() {
+	local name=$1 bin=$2; shift 2
+	local log
+	log=$(mktemp)
+	echo "== $name"
+	TESSERA_BIN=$bin timeout 900 "$PY" -m pytest -q -p no:cacheprovider "$@" >"$log" 2>&1
+	local rc=$?
+	tail -n 40 "$log" | grep -Ev '^\s*$' | tail -n 25
+	count_pytest "$log"
+	# pytest's exit 5 means no test ran: that is a failure here.
+	if [ $rc -ne 0 ] && ! grep -Eq '[0-9]+ failed|[0-9]+ errors?' "$log"; then count 0 1; fi
+	rm -f "$log"
+}
+
+if build build; then
+	run_unit build
+	run_pytest "integration (normal build)" "$ROOT/build/tessera-server" tests/integration
+	run_pytest "differential vs redis-server" "$ROOT/build/tessera-server" tests/differential
+	echo "== redis-benchmark smoke"
+	if TESSERA_BIN=$ROOT/build/tessera-server bash tests/smoke/benchmark_smoke.sh; then count 1 0; else count 0 1; fi
+else
+	count 0 1
+fi
+
+if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_unit build-asan
+	run_pytest "integration (ASan+UBSan build)" "$ROOT/build-asan/tessera-server" tests/integration
+else
+	count 0 1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
