@@ -305,6 +305,17 @@ void cmd_client(struct cmd_ctx *ctx)
 {
 	const struct arg *sub = &ctx->argv[1];
 	struct client *c = ctx->client;
+	static const char *const no_args[] = { "id", "getname", "info", "help" };
+	for (unsigned i = 0; i < sizeof(no_args) / sizeof(no_args[0]); i++) {
+		if (arg_is(sub, no_args[i]) && ctx->argc != 2) {
+			reply_subcommand_arity(ctx, no_args[i]);
+			return;
+		}
+	}
+	if (arg_is(sub, "kill") && ctx->argc < 3) {
+		reply_subcommand_arity(ctx, "kill");
+		return;
+	}
 	if (arg_is(sub, "id") && ctx->argc == 2) {
 		reply_int(ctx->out, (long long)c->id);
 	} else if (arg_is(sub, "getname") && ctx->argc == 2) {

@@ -91,6 +91,11 @@ void cmd_command(struct cmd_ctx *ctx)
 		return;
 	}
 	const struct arg *sub = &ctx->argv[1];
+	if ((arg_is(sub, "count") || arg_is(sub, "list")) && ctx->argc != 2) {
+		reply_errorf(out, "ERR wrong number of arguments for 'command|%s' command",
+			     arg_is(sub, "count") ? "count" : "list");
+		return;
+	}
 	if (arg_is(sub, "count") && ctx->argc == 2) {
 		reply_int(out, n);
 	} else if (arg_is(sub, "list") && ctx->argc == 2) {

@@ -83,5 +83,5 @@ void db_publish_stats(struct shard *sh)
 {
 	STAT_SET(sh->stats.keys, keyspace_size(&sh->ks));
 	STAT_SET(sh->stats.expires, sh->ks.expires);
-	STAT_SET(sh->stats.memory, sh->ks.memory);
+	STAT_SET(sh->stats.memory, sh->ks.memory + sh->overhead_bytes);
 }

@@ -69,6 +69,7 @@ static struct shard *shard_create(struct engine *eng, unsigned id)
 	sh->ring_in = calloc(eng->nshards, sizeof(*sh->ring_in));
 	sh->outbox = calloc(eng->nshards, sizeof(*sh->outbox));
 	shard_update_clock(sh);
+	sh->overhead_bytes = shard_overhead_bytes(sh);
 	if (!sh->ring_out || !sh->ring_in || !sh->outbox)
 		return NULL;
 	return sh;
@@ -314,6 +315,15 @@ void shard_woke(struct shard *sh)
 
 /* ---- periodic work ------------------------------------------------------ */
 
+uint64_t shard_overhead_bytes(const struct shard *sh)
+{
+	uint64_t bytes = sizeof(*sh) + (uint64_t)sh->argv.cap * sizeof(struct arg) +
+			 (uint64_t)sh->msg_pool_count * sizeof(struct shard_msg);
+	for (const struct client *c = sh->clients; c; c = c->next)
+		bytes += sizeof(*c) + c->query.cap + c->out.cap;
+	return bytes;
+}
+
 static int64_t next_tick_at(const struct shard *sh)
 {
 	return sh->last_timeout_check_ms + TICK_MS;
@@ -349,5 +359,6 @@ void shard_tick(struct shard *sh)
 	sh->last_timeout_check_ms = sh->now_ms;
 	expire_active_cycle(sh, EXPIRE_BUCKETS_PER_TICK);
 	close_idle_clients(sh);
+	sh->overhead_bytes = shard_overhead_bytes(sh);
 	db_publish_stats(sh);
 }

@@ -29,7 +29,7 @@ struct shard_stats {
 	_Atomic uint64_t connected_clients;
 	_Atomic uint64_t keys;
 	_Atomic uint64_t expires;
-	_Atomic uint64_t memory;
+	_Atomic uint64_t memory;           /* keyspace, connections, shard state */
 	_Atomic uint64_t keyspace_hits;
 	_Atomic uint64_t keyspace_misses;
 	_Atomic uint64_t expired_keys;
@@ -74,6 +74,7 @@ struct shard {
 	struct client **dirty;       /* clients with new output this iteration */
 	unsigned ndirty, dirty_cap;
 
+	uint64_t overhead_bytes;     /* shard_overhead_bytes() as of the last tick */
 	uint64_t expire_cursor;      /* active expiry's position in the table */
 	int64_t last_timeout_check_ms;
 
@@ -113,6 +114,8 @@ bool shard_prepare_sleep(struct shard *sh);
 void shard_woke(struct shard *sh);
 
 uint64_t shard_rand(struct shard *sh);
+/* Bytes a shard holds besides its keyspace: its state, connections, pools. */
+uint64_t shard_overhead_bytes(const struct shard *sh);
 
 /* The shard that owns a key. */
 unsigned key_shard(const struct shard *sh, const char *key, size_t len);
