@@ -77,12 +77,14 @@ int main(int argc, char **argv)
 	}
 	if (config_parse_command_line(argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tessera-server: %s\n", err);
+		config_free();
 		return 1;
 	}
 	int cpus[CPU_LIST_MAX];
 	int ncpus = cpu_list_resolve(CFG(cores), cpus, CPU_LIST_MAX, err, sizeof(err));
 	if (ncpus < 0) {
 		fprintf(stderr, "tessera-server: option 'cores': %s\n", err);
+		config_free();
 		return 1;
 	}
 	unsigned nshards = CFG(shards) > 0 ? (unsigned)CFG(shards) : (unsigned)ncpus;
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 	if (backend->init(eng) < 0) {
 		backend->fini(eng);
 		engine_destroy(eng);
+		config_free();
 		return 1;
 	}
 	struct shard_thread threads[nshards];
@@ -128,5 +131,6 @@ int main(int argc, char **argv)
 	engine_destroy(eng);
 	if (rc == 0)
 		log_msg(LOG_NOTICE, "Tessera is now ready to exit, bye bye...");
+	config_free();
 	return rc == 0 ? 0 : 1;
 }

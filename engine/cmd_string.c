@@ -181,8 +181,11 @@ static void set_generic(struct cmd_ctx *ctx, const struct arg *key, const struct
 			reply_error(ctx->out, ERR_OOM);
 		return;
 	}
+	/* Redis 7.0's SET keeps a key whose EXAT/PXAT is already past until
+	 * something expires it (DBSIZE counts it, expired_keys will too), so
+	 * this bypasses db_set_expire, which would delete it at once. */
 	if (when)
-		db_set_expire(sh, e, when);  /* a past EXAT/PXAT deletes at once */
+		keyspace_set_expire(&sh->ks, e, when);
 	if (flags & SET_GET)
 		return;
 	if (kind == SET_REPLY_INT)

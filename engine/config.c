@@ -75,6 +75,39 @@ static const struct option *find_option(const char *name, size_t len)
 	return NULL;
 }
 
+/* Strings replaced while shards may read them are kept until exit (see
+ * config.h); a list keeps them reachable and freeable. */
+struct retired {
+	struct retired *next;
+	char *s;
+};
+static struct retired *retired_strings;
+
+static void retire_string(char *s)
+{
+	if (!s)
+		return;
+	struct retired *r = malloc(sizeof(*r));
+	if (!r)
+		return; /* a few bytes leak rather than risk a use after free */
+	r->s = s;
+	r->next = retired_strings;
+	retired_strings = r;
+}
+
+void config_free(void)
+{
+	while (retired_strings) {
+		struct retired *r = retired_strings;
+		retired_strings = r->next;
+		free(r->s);
+		free(r);
+	}
+	for (int i = 0; i < OPTION_COUNT; i++)
+		if (options[i].type == OPT_STRING)
+			free(atomic_exchange(options[i].str, NULL));
+}
+
 /* Redis's memory units: k=1000, kb=1024, m, mb, g, gb; case-insensitive. */
 static bool parse_memory(const char *s, long long *out)
 {
@@ -105,7 +138,7 @@ static int apply(const struct option *o, const char *value, bool dry_run, char *
 	switch (o->type) {
 	case OPT_STRING:
 		if (!dry_run)
-			atomic_store(o->str, strdup(value));
+			retire_string(atomic_exchange(o->str, strdup(value)));
 		return 0;
 	case OPT_ENUM:
 		for (int i = 0; o->choices[i]; i++) {

@@ -53,6 +53,8 @@ extern struct server_config config;
 
 /* Set defaults; call once before anything else. */
 void config_init(void);
+/* At exit, after every shard stopped. */
+void config_free(void);
 /* Parse `[config-file] [--name value ...]`. On error writes a message naming
  * the option to err and returns -EINVAL. */
 int config_parse_command_line(int argc, char **argv, char *err, size_t errlen);

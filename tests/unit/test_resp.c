@@ -394,8 +394,7 @@ TEST(test_need_is_the_end_of_a_big_bulk_that_is_not_last)
 	window_free(&w);
 
 	/* And byte by byte over the whole frame, the general contract. */
-	static const struct want args[] = { W("SET"), { NULL, BIG }, W("v") };
-	struct want a[3] = { args[0], { req + body_at, BIG }, args[2] };
+	const struct want a[3] = { W("SET"), { req + body_at, BIG }, W("v") };
 	EXPECT_TRUE(request_split_ok(req, n, &AUTHED, PARSE_COMMAND, a, 3));
 	free(req);
 }
@@ -463,7 +462,8 @@ static bool drain(struct window *w, size_t *pos, size_t avail, struct buf *t)
 	for (;;) {
 		struct parsed r = parse(window_show(w, avail) + *pos, avail - *pos, &AUTHED);
 		if (r.st == PARSE_INCOMPLETE)
-			return r.need > avail - *pos && r.need <= w->n - *pos;
+			return *pos == w->n ||
+			       (r.need > avail - *pos && r.need <= w->n - *pos);
 		if (r.st == PARSE_ERROR)
 			return false;
 		transcript_add(t, r);
@@ -486,8 +486,10 @@ TEST(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands)
 
 	REQUIRE_TRUE(drain(&w, &pos, n, &expect) && pos == n);
 	window_free(&w);
-	EXPECT_EQ_MEM(expect.data, "C[3]GET[3]k\r\nC[4]PINGSC[3]SET[3]a b[2]A\nSC[4]PING",
-		      expect.len);
+	static const char want[] = "C[3]GET[3]k\r\nC[4]PINGSC[3]SET[3]a b[2]A\nSC[4]PING";
+	EXPECT_EQ_UINT(expect.len, sizeof(want) - 1);
+	if (expect.len == sizeof(want) - 1)
+		EXPECT_EQ_MEM(expect.data, want, sizeof(want) - 1);
 	for (size_t k = 0; k <= n; k++) {
 		struct buf got = { 0 };
 		bool ok;
@@ -527,10 +529,14 @@ TEST(test_multibulk_count_above_int_max_or_malformed_is_invalid_multibulk_length
 	EXPECT_EQ_UINT(r.need, 14);
 }
 
-TEST(test_multibulk_count_above_ten_before_auth_is_invalid_multibulk_length)
+TEST(test_multibulk_count_above_ten_before_auth_is_unauthenticated_multibulk_length)
 {
-	EXPECT_TRUE(error_is(parse_copy(S("*11\r\n"), &UNAUTHED), "invalid multibulk length"));
+	/* Redis 7.0's own text for this case, checked after the INT_MAX one. */
+	EXPECT_TRUE(error_is(parse_copy(S("*11\r\n"), &UNAUTHED),
+			     "unauthenticated multibulk length"));
 	EXPECT_TRUE(error_is(parse_copy(S("*2147483647\r\n"), &UNAUTHED),
+			     "unauthenticated multibulk length"));
+	EXPECT_TRUE(error_is(parse_copy(S("*2147483648\r\n"), &UNAUTHED),
 			     "invalid multibulk length"));
 	struct parsed r = parse_copy(S("*10\r\n"), &UNAUTHED);
 	EXPECT_EQ_INT(r.st, PARSE_INCOMPLETE);
@@ -570,9 +576,12 @@ TEST(test_bulk_length_above_max_bulk_len_is_invalid_bulk_length)
 			     "invalid bulk length"));
 }
 
-TEST(test_bulk_above_16384_before_auth_is_invalid_bulk_length)
+TEST(test_bulk_above_16384_before_auth_is_unauthenticated_bulk_length)
 {
-	EXPECT_TRUE(error_is(parse_copy(S("*1\r\n$16385\r\n"), &UNAUTHED), "invalid bulk length"));
+	EXPECT_TRUE(error_is(parse_copy(S("*1\r\n$16385\r\n"), &UNAUTHED),
+			     "unauthenticated bulk length"));
+	/* A bulk that is bad anyway reads as such first, as in Redis. */
+	EXPECT_TRUE(error_is(parse_copy(S("*1\r\n$-1\r\n"), &UNAUTHED), "invalid bulk length"));
 	struct parsed r = parse_copy(S("*1\r\n$16384\r\n"), &UNAUTHED);
 	EXPECT_EQ_INT(r.st, PARSE_INCOMPLETE);
 	EXPECT_EQ_UINT(r.need, 4 + 8 + 16384 + 2);
@@ -730,9 +739,7 @@ TEST(test_inline_double_quotes_unescape_in_place)
 	static const struct want sq_in_dq[] = { W("a'b") };
 
 	EXPECT_TRUE(inline_gives(S("ECHO \"\\x41\\x4a\\x4A\\xFf\\x00z\"\r\n"), hex, 2));
-	EXPECT_TRUE(inline_gives(S("ECHO \"a\\nb\\r\\t\\b\\a\\\\\\\\\"q\"\r\n") , esc, 2) ||
-		    true ? inline_gives(S("ECHO \"a\\nb\\r\\t\\b\\a\\\\\\\"q\"\r\n"), esc, 2)
-			 : false);
+	EXPECT_TRUE(inline_gives(S("ECHO \"a\\nb\\r\\t\\b\\a\\\\\\\"q\"\r\n"), esc, 2));
 	EXPECT_TRUE(inline_gives(S("ECHO \"\\xZZ\" \"\\x4\"\n"), not_hex, 3));
 	EXPECT_TRUE(inline_gives(S("ECHO \"\\q\"\n"), unknown, 2));
 	EXPECT_TRUE(inline_gives(S("a\"b c\"\n"), joined, 1));
@@ -779,7 +786,7 @@ TEST(test_inline_vertical_tab_and_form_feed_do_not_split_an_unquoted_argument)
 
 	EXPECT_TRUE(inline_gives(S("ECHO a\vb\r\n"), vt, 2));
 	EXPECT_TRUE(inline_gives(S("ECHO a\fb\r\n"), ff, 2));
-	EXPECT_TRUE(inline_gives(S("\vECHO\f x\r\n"), lead, 2));
+	EXPECT_TRUE(inline_gives(S("\v\fECHO x\r\n"), lead, 2));
 }
 
 TEST(test_inline_longer_than_64k_without_newline_is_too_big_inline_request)
@@ -939,7 +946,7 @@ TEST(test_big_bulk_reply_encodes_and_measures_at_every_split)
 	for (size_t i = 0; i < n; i++)
 		body[i] = "\r\nab"[i % 4];
 	reply_bulk(&b, body, n);
-	REQUIRE_TRUE(b.len == 8 + n + 2);
+	REQUIRE_TRUE(b.len == 9 + n + 2);
 	EXPECT_EQ_MEM(b.data, "$100000\r\n", 9);
 	EXPECT_EQ_MEM(b.data + 9, body, n);
 	EXPECT_EQ_MEM(b.data + 9 + n, "\r\n", 2);
@@ -1181,10 +1188,10 @@ int main(void)
 	RUN(test_pipelined_requests_parse_back_to_back);
 	RUN(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands);
 	RUN(test_multibulk_count_above_int_max_or_malformed_is_invalid_multibulk_length);
-	RUN(test_multibulk_count_above_ten_before_auth_is_invalid_multibulk_length);
+	RUN(test_multibulk_count_above_ten_before_auth_is_unauthenticated_multibulk_length);
 	RUN(test_zero_or_negative_multibulk_count_is_skipped);
 	RUN(test_bulk_length_above_max_bulk_len_is_invalid_bulk_length);
-	RUN(test_bulk_above_16384_before_auth_is_invalid_bulk_length);
+	RUN(test_bulk_above_16384_before_auth_is_unauthenticated_bulk_length);
 	RUN(test_negative_or_malformed_bulk_length_is_invalid_bulk_length);
 	RUN(test_argument_without_dollar_names_the_byte_found);
 	RUN(test_count_line_longer_than_64k_without_cr_is_too_big_mbulk_count_string);
