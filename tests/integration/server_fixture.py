@@ -12,6 +12,7 @@ answers the same error Tessera gives ("ERR DB index is out of range").
 import os
 import socket
 import subprocess
+import tempfile
 import time
 
 import redis
@@ -56,32 +57,42 @@ class Server:
                 "--shards", str(self.shards)] + opts
 
     def start(self):
+        # A file, not a pipe: a server that logs a lot must never block on it.
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.command_line(), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+                                     stderr=self.log)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited early: %s" %
-                                   self.proc.stderr.read().decode(errors="replace"))
+                raise RuntimeError("server exited early: %s" % self.log_text())
             try:
-                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                if self.ready():
                     return self
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("server did not answer PING within 10 s")
+
+    def ready(self):
+        """True once the server answers; subclasses may probe differently."""
+        return redis.Redis(port=self.port, socket_timeout=1).ping()
 
     def client(self, **kwargs):
         kwargs.setdefault("socket_timeout", 10)
         return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
+    def log_text(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def stop(self):
+        """SIGTERM, then wait. Returns the exit status (0 for a clean exit;
+        a sanitizer report makes it non-zero)."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
+        return self.proc.returncode if self.proc else 0
