@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -507,11 +506,22 @@ static const char *encoding_name(const struct entry *e)
 }
 
 /* Redis shares one object among all keys holding 0..9999 and reports
- * INT_MAX references for it. */
+ * INT_MAX references for it, except under an LRU or LFU maxmemory policy
+ * (a shared object cannot carry per-key access data). Redis decides when
+ * the value is written; the current settings stand in for that moment. */
+static bool shares_integers(void)
+{
+	long long p = CFG(maxmemory_policy);
+	bool lru_or_lfu = p == MM_VOLATILE_LRU || p == MM_VOLATILE_LFU ||
+			  p == MM_ALLKEYS_LRU || p == MM_ALLKEYS_LFU;
+	return CFG(maxmemory) == 0 || !lru_or_lfu;
+}
+
 static long long refcount(struct entry *e)
 {
 	long long v;
-	if (e->encoding == ENC_INT && parse_ll(entry_val(e), e->val_len, &v) && v >= 0 && v < 10000)
+	if (e->encoding == ENC_INT && shares_integers() &&
+	    parse_ll(entry_val(e), e->val_len, &v) && v >= 0 && v < 10000)
 		return INT_MAX;
 	return 1;
 }

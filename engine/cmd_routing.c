@@ -1,6 +1,5 @@
 #include "cmd_routing.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,28 +216,16 @@ void cmd_msetnx_route(struct cmd_ctx *ctx)
 
 /* ---- SCAN and OBJECT ---------------------------------------------------- */
 
-/* The low bits of a SCAN cursor name the shard (see cmd_scan_shard). */
-#define SCAN_SHARD_MASK 0xffULL
 
 void cmd_scan_route(struct cmd_ctx *ctx)
 {
-	const struct arg *cur = &ctx->argv[1];
-	char tmp[32];
-	unsigned long long cursor = 0;
-	char *end = NULL;
-	if (cur->len == 0 || cur->len >= sizeof(tmp)) {
+	uint64_t cursor;
+	if (!scan_parse_cursor(&ctx->argv[1], &cursor)) {
 		reply_error(ctx->out, "ERR invalid cursor");
 		return;
 	}
-	memcpy(tmp, cur->p, cur->len);
-	tmp[cur->len] = '\0';
-	errno = 0;
-	cursor = strtoull(tmp, &end, 10);
-	if (*end != '\0' || errno == ERANGE) {
-		reply_error(ctx->out, "ERR invalid cursor");
-		return;
-	}
-	unsigned target = (unsigned)(cursor & SCAN_SHARD_MASK) % ctx->sh->nshards;
+	uint64_t shard_mask = (1ULL << SCAN_CURSOR_SHARD_BITS) - 1;
+	unsigned target = (unsigned)((cursor & shard_mask) % ctx->sh->nshards);
 	route_to_shard(ctx, command_lookup("scan", 4), target, cmd_scan_shard);
 }
 

@@ -826,6 +826,25 @@ TEST(test_split_args_splits_config_lines)
 	EXPECT_TRUE(av.v == NULL && av.argc == 0 && av.cap == 0);
 }
 
+TEST(test_split_args_never_reads_past_end)
+{
+	/* The bytes after `end` would complete "\x4A" and close the quote: a
+	 * splitter peeking past end would accept the line. */
+	struct window w = window_new("\"\\x4A\"", 6);
+	struct argv_vec av = { 0 };
+	char *p = window_show(&w, 4);
+
+	EXPECT_TRUE(!split_args_inplace(p, p + 4, &av));
+	window_free(&w);
+	w = window_new("'ab'x", 5);
+	p = window_show(&w, 4);
+	av.argc = 0;
+	EXPECT_TRUE(split_args_inplace(p, p + 4, &av));
+	EXPECT_EQ_INT(av.argc, 1);
+	window_free(&w);
+	argv_vec_free(&av);
+}
+
 /* ---- reply encoders, each measured back ---------------------------------- */
 
 static bool encoded_as(struct buf *b, const char *want, size_t n)
@@ -1206,6 +1225,7 @@ int main(void)
 	RUN(test_inline_vertical_tab_and_form_feed_do_not_split_an_unquoted_argument);
 	RUN(test_inline_longer_than_64k_without_newline_is_too_big_inline_request);
 	RUN(test_split_args_splits_config_lines);
+	RUN(test_split_args_never_reads_past_end);
 	RUN(test_scalar_replies_encode_and_measure);
 	RUN(test_null_and_bool_replies_differ_by_protocol);
 	RUN(test_aggregate_replies_differ_by_protocol);
