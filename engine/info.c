@@ -157,8 +157,11 @@ static void section_shards(struct buf *b, struct engine *eng)
 	LINE("# Shards\r\nshards:%u\r\n", eng->nshards);
 	for (unsigned i = 0; i < eng->nshards; i++) {
 		struct shard_stats *s = &eng->shards[i]->stats;
+		/* ops: commands from this shard's connections plus parts it ran
+		 * for other shards' connections. */
 		LINE("shard%u:keys=%llu,ops=%llu,connections=%llu,memory=%llu,cross_shard_messages=%llu\r\n",
-		     i, (unsigned long long)STAT_GET(s->keys), (unsigned long long)STAT_GET(s->commands),
+		     i, (unsigned long long)STAT_GET(s->keys),
+		     (unsigned long long)(STAT_GET(s->commands) + STAT_GET(s->remote_executed)),
 		     (unsigned long long)STAT_GET(s->connected_clients),
 		     (unsigned long long)STAT_GET(s->memory),
 		     (unsigned long long)STAT_GET(s->cross_shard_messages));

@@ -245,6 +245,7 @@ static void handle_message(struct shard *sh, struct shard_msg *m)
 		.out = &m->reply, .resp = m->resp,
 	};
 	m->exec(&ctx);
+	STAT_ADD(sh->stats.remote_executed, 1);
 	outbox_push(sh, m->origin, m);
 }
 

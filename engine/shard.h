@@ -36,7 +36,8 @@ struct shard_stats {
 	_Atomic uint64_t net_input_bytes;
 	_Atomic uint64_t net_output_bytes;
 	_Atomic uint64_t rejected_connections;
-	_Atomic uint64_t cross_shard_messages;
+	_Atomic uint64_t cross_shard_messages;  /* sent by this shard */
+	_Atomic uint64_t remote_executed;       /* parts run here for other shards */
 	_Atomic int64_t avg_ttl_ms;
 };
 

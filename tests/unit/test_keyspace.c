@@ -1,0 +1,1121 @@
+/* test_keyspace.c - the shard keyspace: growth and shrink by incremental
+ * rehash, moving entries, memory and expires accounting, string encodings,
+ * the SCAN guarantee under resizing, RANDOMKEY and clearing. */
+#include "keyspace.h"
+#include "unit_test.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t splitmix(void *state)
+{
+	uint64_t *s = state, z = (*s += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* Keys are "k:<id>" so that a scanned entry says which id it is. */
+static size_t key_of(char *buf, unsigned id)
+{
+	return (size_t)snprintf(buf, 24, "k:%u", id);
+}
+
+/* Values vary in length with the id, so that entries differ in size. */
+static size_t val_of(char *buf, unsigned id)
+{
+	return (size_t)snprintf(buf, 48, "value-%u-%.*s", id, (int)(id % 17), "abcdefghijklmnopq");
+}
+
+static unsigned id_of(const struct entry *e)
+{
+	char tmp[24];
+	size_t n = e->key_len < sizeof(tmp) - 1 ? e->key_len : sizeof(tmp) - 1;
+
+	memcpy(tmp, entry_key(e), n);
+	tmp[n] = '\0';
+	return (unsigned)strtoul(tmp + 2, NULL, 10);
+}
+
+static size_t entry_bytes(size_t klen, size_t vcap)
+{
+	return sizeof(struct entry) + klen + vcap;
+}
+
+static uint64_t table_buckets(const struct ht_table *t)
+{
+	return t->buckets ? t->mask + 1 : 0;
+}
+
+static uint64_t bucket_bytes(const struct keyspace *ks)
+{
+	return (table_buckets(&ks->t[0]) + table_buckets(&ks->t[1])) * sizeof(struct entry *);
+}
+
+/* The bucket count of the larger / smaller live table (they differ only
+ * while a rehash is under way). */
+static uint64_t larger_table(const struct keyspace *ks)
+{
+	uint64_t a = table_buckets(&ks->t[0]), b = table_buckets(&ks->t[1]);
+
+	return a > b ? a : b;
+}
+
+static uint64_t smaller_table(const struct keyspace *ks)
+{
+	uint64_t a = table_buckets(&ks->t[0]), b = table_buckets(&ks->t[1]);
+
+	return !b ? a : a < b ? a : b;
+}
+
+static bool rehashing(const struct keyspace *ks)
+{
+	return ks->rehash_index >= 0;
+}
+
+static void finish_rehash(struct keyspace *ks)
+{
+	while (keyspace_rehash_step(ks, 100))
+		;
+}
+
+/* The test's own tally of entry bytes, to check ks->memory against. */
+static uint64_t g_entry_bytes;
+
+static struct entry *put(struct keyspace *ks, unsigned id)
+{
+	char k[24], v[48];
+	size_t kl = key_of(k, id), vl = val_of(v, id);
+	struct entry *e = keyspace_insert(ks, k, kl, v, vl);
+
+	if (e)
+		g_entry_bytes += entry_bytes(kl, vl);
+	return e;
+}
+
+static struct entry *get(struct keyspace *ks, unsigned id)
+{
+	char k[24];
+	size_t kl = key_of(k, id);
+
+	return keyspace_find(ks, k, kl);
+}
+
+static void drop(struct keyspace *ks, struct entry *e)
+{
+	g_entry_bytes -= entry_bytes(e->key_len, e->val_cap);
+	keyspace_delete(ks, e);
+}
+
+static bool drop_id(struct keyspace *ks, unsigned id)
+{
+	struct entry *e = get(ks, id);
+
+	if (!e)
+		return false;
+	drop(ks, e);
+	return true;
+}
+
+/* get(id) is the entry for id with the value put() gave it. */
+static bool holds(struct keyspace *ks, unsigned id)
+{
+	char k[24], v[48];
+	size_t kl = key_of(k, id), vl = val_of(v, id);
+	struct entry *e = keyspace_find(ks, k, kl);
+
+	return e && e->key_len == kl && memcmp(entry_key(e), k, kl) == 0 && e->val_len == vl &&
+	       memcmp(entry_val(e), v, vl) == 0 && e->type == TYPE_STRING;
+}
+
+static bool memory_adds_up(const struct keyspace *ks)
+{
+	if (ks->memory == bucket_bytes(ks) + g_entry_bytes)
+		return true;
+	printf("    memory %llu, buckets %llu + entries %llu\n", (unsigned long long)ks->memory,
+	       (unsigned long long)bucket_bytes(ks), (unsigned long long)g_entry_bytes);
+	return false;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* ---- growth and shrink -------------------------------------------------- */
+
+#define BIG_N 100000u
+#define BATCH 5000u
+
+TEST(test_100k_keys_grow_then_shrink_with_size_and_lookups_right_at_every_batch)
+{
+	struct keyspace ks;
+	unsigned missing = 0, ghosts = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 42);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
+	EXPECT_TRUE(get(&ks, 0) == NULL);
+	for (unsigned i = 0; i < BIG_N; i++) {
+		REQUIRE_TRUE(put(&ks, i) != NULL);
+		if ((i + 1) % BATCH)
+			continue;
+		EXPECT_EQ_UINT(keyspace_size(&ks), i + 1);
+		for (unsigned j = 0; j <= i; j++)
+			missing += !holds(&ks, j);
+		for (unsigned j = i + 1; j < i + 1 + 200; j++)
+			ghosts += get(&ks, j) != NULL;
+		EXPECT_TRUE(memory_adds_up(&ks));
+	}
+	EXPECT_EQ_UINT(missing, 0);
+	EXPECT_EQ_UINT(ghosts, 0);
+
+	finish_rehash(&ks);
+	uint64_t peak = table_buckets(&ks.t[0]);
+	EXPECT_TRUE(is_pow2(peak));
+	EXPECT_TRUE(peak >= BIG_N);          /* load factor at most 1 */
+	EXPECT_TRUE(ks.t[1].buckets == NULL);
+	EXPECT_EQ_UINT(ks.t[0].used, BIG_N);
+
+	/* Delete in a scattered order (7919 is coprime with 100000). */
+	unsigned deleted = 0;
+	for (unsigned i = 0; i < BIG_N - 100; i++, deleted++) {
+		REQUIRE_TRUE(drop_id(&ks, (unsigned)((uint64_t)i * 7919 % BIG_N)));
+		if ((i + 1) % BATCH)
+			continue;
+		EXPECT_EQ_UINT(keyspace_size(&ks), BIG_N - (i + 1));
+		for (unsigned j = 0; j < BIG_N; j++) {
+			/* Ids deleted so far are exactly j*7919 % N for j <= i. */
+			bool gone = (uint64_t)j * 17679 % BIG_N <= i; /* 17679 = 7919^-1 mod N */
+			if (gone)
+				ghosts += get(&ks, j) != NULL;
+			else
+				missing += !holds(&ks, j);
+		}
+		EXPECT_TRUE(memory_adds_up(&ks));
+	}
+	EXPECT_EQ_UINT(missing, 0);
+	EXPECT_EQ_UINT(ghosts, 0);
+
+	/* A delete on a settled, mostly empty table starts the shrink. */
+	finish_rehash(&ks);
+	REQUIRE_TRUE(drop_id(&ks, (unsigned)((uint64_t)deleted * 7919 % BIG_N)));
+	deleted++;
+	finish_rehash(&ks);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 99);
+	EXPECT_TRUE(table_buckets(&ks.t[0]) <= 8 * 99);
+	EXPECT_TRUE(table_buckets(&ks.t[0]) >= 99);
+	EXPECT_TRUE(ks.t[1].buckets == NULL);
+	for (unsigned i = deleted; i < BIG_N; i++)
+		REQUIRE_TRUE(drop_id(&ks, (unsigned)((uint64_t)i * 7919 % BIG_N)));
+	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
+	EXPECT_EQ_UINT(g_entry_bytes, 0);
+	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	EXPECT_TRUE(get(&ks, 0) == NULL);
+	keyspace_free(&ks);
+	EXPECT_EQ_UINT(ks.memory, 0);
+}
+
+/* Insert ids from *next until a rehash from a table of at least `min`
+ * buckets is under way, both tables holding keys. */
+static bool grow_into_rehash(struct keyspace *ks, unsigned *next, uint64_t min)
+{
+	while (*next < 10000000u) {
+		if (!put(ks, (*next)++))
+			return false;
+		if (rehashing(ks) && table_buckets(&ks->t[0]) >= min &&
+		    table_buckets(&ks->t[1]) > table_buckets(&ks->t[0]) && ks->t[0].used > 0 &&
+		    ks->t[1].used > 0)
+			return true;
+	}
+	return false;
+}
+
+/* Which table holds e right now: 0, 1, or -1 for neither. */
+static int table_of(const struct keyspace *ks, const struct entry *e)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct ht_table *t = &ks->t[i];
+		if (!t->buckets)
+			continue;
+		for (const struct entry *p = t->buckets[e->hash & t->mask]; p; p = p->next)
+			if (p == e)
+				return i;
+	}
+	return -1;
+}
+
+TEST(test_rehash_in_progress_insert_find_delete_see_both_tables)
+{
+	struct keyspace ks;
+	unsigned next = 0, missing = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 7);
+	REQUIRE_TRUE(grow_into_rehash(&ks, &next, 8192));
+	EXPECT_TRUE(keyspace_rehash_step(&ks, 0)); /* no progress asked, still under way */
+	/* Half the old table moved: plenty of keys on each side. */
+	while (ks.rehash_index < (int64_t)(table_buckets(&ks.t[0]) / 2))
+		REQUIRE_TRUE(keyspace_rehash_step(&ks, 1));
+	int64_t at = ks.rehash_index;
+	EXPECT_TRUE(keyspace_rehash_step(&ks, 5));
+	EXPECT_TRUE(ks.rehash_index > at);
+	EXPECT_EQ_UINT(keyspace_size(&ks), next);
+	for (unsigned i = 0; i < next; i++)
+		missing += !holds(&ks, i);
+	EXPECT_EQ_UINT(missing, 0);
+
+	/* Delete keys from both sides of the rehash, alternately: one the
+	 * rehash has not reached (the old table's last bucket in use) and one
+	 * already in the new table. Every delete also moves a bucket. */
+	static char gone[20000];
+	unsigned ngone = 0;
+	for (unsigned k = 0; k < 200; k++) {
+		REQUIRE_TRUE(rehashing(&ks));
+		struct ht_table *t = &ks.t[k % 2];
+		struct entry *e = NULL;
+		for (uint64_t b = t->mask + 1; b-- > 0 && !e;)
+			e = t->buckets[b];
+		REQUIRE_TRUE(e != NULL && table_of(&ks, e) == (int)(k % 2));
+		unsigned id = id_of(e);
+		REQUIRE_TRUE(id < sizeof(gone));
+		drop(&ks, e);
+		gone[id] = 1;
+		ngone++;
+	}
+	EXPECT_TRUE(rehashing(&ks));
+	EXPECT_EQ_UINT(keyspace_size(&ks), next - ngone);
+
+	/* Insert while the rehash is still going. */
+	for (unsigned i = 0; i < 100; i++) {
+		REQUIRE_TRUE(put(&ks, next++) != NULL);
+		if (i % 10 == 0)
+			keyspace_rehash_step(&ks, 1);
+	}
+	EXPECT_TRUE(rehashing(&ks));
+	EXPECT_EQ_UINT(keyspace_size(&ks), next - ngone);
+	EXPECT_TRUE(memory_adds_up(&ks));
+
+	/* Drive it to the end one bucket at a time, checking lookups as the
+	 * keys move. */
+	unsigned steps = 0;
+	while (keyspace_rehash_step(&ks, 1)) {
+		steps++;
+		if (steps % 256 == 0)
+			for (unsigned i = 0; i < next; i++)
+				missing += !gone[i] && !holds(&ks, i);
+	}
+	EXPECT_TRUE(steps > 0);
+	EXPECT_TRUE(!rehashing(&ks));
+	EXPECT_TRUE(ks.t[1].buckets == NULL);
+	EXPECT_EQ_UINT(ks.t[0].used, next - ngone);
+	EXPECT_TRUE(!keyspace_rehash_step(&ks, 10));
+	EXPECT_TRUE(memory_adds_up(&ks));
+
+	unsigned ghosts = 0;
+	for (unsigned i = 0; i < next; i++) {
+		if (i < sizeof(gone) && gone[i])
+			ghosts += get(&ks, i) != NULL;
+		else
+			missing += !holds(&ks, i);
+	}
+	EXPECT_EQ_UINT(missing, 0);
+	EXPECT_EQ_UINT(ghosts, 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_rehash_step_on_settled_table_does_nothing)
+{
+	struct keyspace ks;
+
+	keyspace_init(&ks, 1);
+	EXPECT_TRUE(!keyspace_rehash_step(&ks, 1));
+	g_entry_bytes = 0;
+	for (unsigned i = 0; i < 3; i++)
+		put(&ks, i);
+	finish_rehash(&ks);
+	struct ht_table before = ks.t[0];
+	EXPECT_TRUE(!keyspace_rehash_step(&ks, 1000));
+	EXPECT_EQ_INT(ks.rehash_index, -1);
+	EXPECT_TRUE(ks.t[0].buckets == before.buckets && ks.t[0].used == before.used);
+	keyspace_free(&ks);
+}
+
+TEST(test_keys_are_binary_and_compared_by_length_and_bytes)
+{
+	struct keyspace ks;
+	static const struct {
+		const char *k;
+		size_t n;
+	} keys[] = { { "", 0 }, { "a", 1 }, { "a\0", 2 }, { "\0a", 2 }, { "ab", 2 }, { "\r\n", 2 } };
+	struct entry *e[6];
+
+	keyspace_init(&ks, 3);
+	for (int i = 0; i < 6; i++) {
+		char v = (char)('0' + i);
+		e[i] = keyspace_insert(&ks, keys[i].k, keys[i].n, &v, 1);
+		REQUIRE_TRUE(e[i] != NULL);
+	}
+	for (int i = 0; i < 6; i++) {
+		EXPECT_TRUE(keyspace_find(&ks, keys[i].k, keys[i].n) == e[i]);
+		EXPECT_EQ_UINT(e[i]->key_len, keys[i].n);
+		EXPECT_EQ_UINT(e[i]->val_len, 1);
+		EXPECT_EQ_INT(entry_val(e[i])[0], '0' + i);
+		EXPECT_EQ_INT(e[i]->expire_ms, 0);
+	}
+	EXPECT_TRUE(keyspace_find(&ks, "b", 1) == NULL);
+	EXPECT_TRUE(keyspace_find(&ks, "a\0\0", 3) == NULL);
+	keyspace_free(&ks);
+}
+
+TEST(test_hash_depends_on_seed)
+{
+	struct keyspace a, b;
+
+	keyspace_init(&a, 1);
+	keyspace_init(&b, 2);
+	EXPECT_TRUE(keyspace_hash(&a, "key", 3) == keyspace_hash(&a, "key", 3));
+	EXPECT_TRUE(keyspace_hash(&a, "key", 3) != keyspace_hash(&b, "key", 3));
+	EXPECT_TRUE(keyspace_hash(&a, "key", 3) != keyspace_hash(&a, "kez", 3));
+}
+
+/* ---- moving entries ----------------------------------------------------- */
+
+/* Grow every value so that each entry is reallocated, and check after each
+ * move that the table finds it and every other key. */
+static void grow_every_value(struct keyspace *ks, unsigned n, unsigned *lost, unsigned *bad)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct entry *e = get(ks, i);
+		if (!e) {
+			(*lost)++;
+			continue;
+		}
+		char old[48];
+		size_t ol = e->val_len;
+		memcpy(old, entry_val(e), ol);
+		size_t old_cap = e->val_cap;
+		struct entry *m = keyspace_resize_value(ks, e, 2000, false);
+		if (!m) {
+			(*bad)++;
+			continue;
+		}
+		g_entry_bytes += entry_bytes(m->key_len, m->val_cap) -
+				 entry_bytes(m->key_len, old_cap);
+		*bad += m->val_len != 2000 || m->val_cap != 4000 ||
+			memcmp(entry_val(m), old, ol) != 0;
+		memset(entry_val(m) + ol, 'x', 2000 - ol);
+		*lost += get(ks, i) != m;
+		for (unsigned j = 0; j < n; j++)
+			*lost += get(ks, j) == NULL;
+	}
+}
+
+TEST(test_resize_value_moves_entries_the_table_still_finds)
+{
+	struct keyspace ks;
+	unsigned next = 0, lost = 0, bad = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 11);
+	/* 300 keys in a settled table: chains of several entries exist. */
+	for (; next < 300; next++)
+		REQUIRE_TRUE(put(&ks, next) != NULL);
+	finish_rehash(&ks);
+	grow_every_value(&ks, next, &lost, &bad);
+	EXPECT_EQ_UINT(lost, 0);
+	EXPECT_EQ_UINT(bad, 0);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	keyspace_clear(&ks);
+	EXPECT_EQ_UINT(ks.memory, 0);
+
+	/* Again with entries in both tables of a rehash. */
+	g_entry_bytes = 0;
+	next = 0;
+	REQUIRE_TRUE(grow_into_rehash(&ks, &next, 256));
+	grow_every_value(&ks, next, &lost, &bad);
+	EXPECT_EQ_UINT(lost, 0);
+	EXPECT_EQ_UINT(bad, 0);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	for (unsigned i = 0; i < next; i++)
+		REQUIRE_TRUE(drop_id(&ks, i));
+	EXPECT_EQ_UINT(g_entry_bytes, 0);
+	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	keyspace_free(&ks);
+}
+
+TEST(test_resize_value_capacity_rules)
+{
+	struct keyspace ks;
+	struct entry *e, *m;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 5);
+	e = keyspace_insert(&ks, "key", 3, "0123456789", 10);
+	REQUIRE_TRUE(e != NULL);
+	g_entry_bytes += entry_bytes(3, 10);
+	EXPECT_EQ_UINT(e->val_cap, 10);
+
+	/* Shorter, not exact: stays put, keeps its capacity. */
+	m = keyspace_resize_value(&ks, e, 4, false);
+	EXPECT_TRUE(m == e);
+	EXPECT_EQ_UINT(m->val_len, 4);
+	EXPECT_EQ_UINT(m->val_cap, 10);
+	/* Same capacity, exact: stays put. */
+	m = keyspace_resize_value(&ks, m, 10, true);
+	EXPECT_TRUE(m == e);
+	EXPECT_EQ_UINT(m->val_len, 10);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	/* Shorter, exact: shrinks to fit, keeping the leading bytes. */
+	m = keyspace_resize_value(&ks, m, 6, true);
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes -= 4;
+	EXPECT_EQ_UINT(m->val_cap, 6);
+	EXPECT_EQ_UINT(m->val_len, 6);
+	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
+	EXPECT_TRUE(keyspace_find(&ks, "key", 3) == m);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	/* Longer, not exact: doubles below 1 MiB... */
+	m = keyspace_resize_value(&ks, m, 100, false);
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes += 200 - 6;
+	EXPECT_EQ_UINT(m->val_cap, 200);
+	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	/* ...and adds 1 MiB above it. */
+	m = keyspace_resize_value(&ks, m, 1u << 20, false);
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes += (2u << 20) - 200;
+	EXPECT_EQ_UINT(m->val_cap, 2u << 20);
+	EXPECT_EQ_UINT(m->val_len, 1u << 20);
+	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
+	EXPECT_TRUE(keyspace_find(&ks, "key", 3) == m);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	drop(&ks, m);
+	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	keyspace_free(&ks);
+}
+
+TEST(test_set_value_reuses_or_moves_and_reencodes)
+{
+	struct keyspace ks;
+	char big[1000];
+	struct entry *e, *m;
+
+	memset(big, 'b', sizeof(big));
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 9);
+	for (unsigned i = 0; i < 50; i++)
+		put(&ks, i);
+	e = keyspace_insert(&ks, "s", 1, big, 100);
+	REQUIRE_TRUE(e != NULL);
+	g_entry_bytes += entry_bytes(1, 100);
+	EXPECT_EQ_INT(e->encoding, ENC_RAW);
+
+	/* Fits with little waste: same allocation. */
+	m = keyspace_set_value(&ks, e, big, 90);
+	EXPECT_TRUE(m == e);
+	EXPECT_EQ_UINT(m->val_cap, 100);
+	EXPECT_EQ_UINT(m->val_len, 90);
+	/* Would waste 95 of 100 bytes: shrinks to fit. */
+	m = keyspace_set_value(&ks, m, "12345", 5);
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes -= 95;
+	EXPECT_EQ_UINT(m->val_cap, 5);
+	EXPECT_EQ_UINT(m->val_len, 5);
+	EXPECT_EQ_MEM(entry_val(m), "12345", 5);
+	EXPECT_EQ_INT(m->encoding, ENC_INT);
+	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	/* Larger: grows to exactly the new length. */
+	m = keyspace_set_value(&ks, m, big, sizeof(big));
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes += sizeof(big) - 5;
+	EXPECT_EQ_UINT(m->val_cap, sizeof(big));
+	EXPECT_EQ_MEM(entry_val(m), big, sizeof(big));
+	EXPECT_EQ_INT(m->encoding, ENC_RAW);
+	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
+	/* Empty. */
+	m = keyspace_set_value(&ks, m, "", 0);
+	REQUIRE_TRUE(m != NULL);
+	g_entry_bytes -= sizeof(big);
+	EXPECT_EQ_UINT(m->val_len, 0);
+	EXPECT_EQ_UINT(m->val_cap, 0);
+	EXPECT_EQ_INT(m->encoding, ENC_EMBSTR);
+	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	unsigned missing = 0;
+	for (unsigned i = 0; i < 50; i++)
+		missing += !holds(&ks, i);
+	EXPECT_EQ_UINT(missing, 0);
+	keyspace_free(&ks);
+}
+
+/* ---- expires ------------------------------------------------------------ */
+
+TEST(test_expires_counts_keys_with_a_ttl)
+{
+	struct keyspace ks;
+	struct entry *e;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 13);
+	for (unsigned i = 0; i < 1000; i++)
+		put(&ks, i);
+	for (unsigned i = 0; i < 1000; i += 4)
+		keyspace_set_expire(&ks, get(&ks, i), 1000000 + i);
+	EXPECT_EQ_UINT(ks.expires, 250);
+	/* A new TTL on a key that had one is not a new key with a TTL. */
+	keyspace_set_expire(&ks, get(&ks, 0), 5);
+	EXPECT_EQ_UINT(ks.expires, 250);
+	EXPECT_EQ_INT(get(&ks, 0)->expire_ms, 5);
+	/* Clearing one that has none changes nothing. */
+	keyspace_set_expire(&ks, get(&ks, 1), 0);
+	EXPECT_EQ_UINT(ks.expires, 250);
+	keyspace_set_expire(&ks, get(&ks, 4), 0);
+	EXPECT_EQ_UINT(ks.expires, 249);
+	EXPECT_EQ_INT(get(&ks, 4)->expire_ms, 0);
+	/* Moving an entry keeps its TTL. */
+	e = keyspace_resize_value(&ks, get(&ks, 8), 5000, true);
+	REQUIRE_TRUE(e != NULL);
+	EXPECT_EQ_INT(e->expire_ms, 1000008);
+	EXPECT_EQ_UINT(ks.expires, 249);
+	/* Deleting keys with and without a TTL. */
+	drop(&ks, get(&ks, 1));
+	EXPECT_EQ_UINT(ks.expires, 249);
+	drop(&ks, get(&ks, 12));
+	EXPECT_EQ_UINT(ks.expires, 248);
+	keyspace_clear(&ks);
+	EXPECT_EQ_UINT(ks.expires, 0);
+	keyspace_free(&ks);
+}
+
+/* ---- encodings ---------------------------------------------------------- */
+
+TEST(test_encoding_boundaries_match_redis)
+{
+	static const struct {
+		const char *v;
+		int enc;
+	} cases[] = {
+		{ "123", ENC_INT }, { "0", ENC_INT }, { "-1", ENC_INT }, { "0123", ENC_EMBSTR },
+		{ "-0", ENC_EMBSTR }, { "00", ENC_EMBSTR }, { "-01", ENC_EMBSTR }, { "+1", ENC_EMBSTR },
+		{ " 1", ENC_EMBSTR }, { "1 ", ENC_EMBSTR }, { "", ENC_EMBSTR }, { "-", ENC_EMBSTR },
+		{ "12a", ENC_EMBSTR }, { "1e3", ENC_EMBSTR }, { "1.5", ENC_EMBSTR },
+		{ "9223372036854775807", ENC_INT }, { "9223372036854775808", ENC_EMBSTR },
+		{ "9300000000000000000", ENC_EMBSTR }, { "1111111111111111111", ENC_INT },
+		{ "-9223372036854775808", ENC_INT }, { "-9223372036854775809", ENC_EMBSTR },
+		{ "-9223372036854775807", ENC_INT }, { "-999999999999999999", ENC_INT },
+		{ "99999999999999999999", ENC_EMBSTR }, { "10000000000000000000", ENC_EMBSTR },
+		{ "-99999999999999999999", ENC_EMBSTR }, { "123456789012345678901", ENC_EMBSTR },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENC_EMBSTR },  /* 44 */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENC_RAW },    /* 45 */
+		{ "1111111111111111111111111111111111111111111111111", ENC_RAW },
+	};
+	struct keyspace ks;
+
+	keyspace_init(&ks, 17);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char k[24];
+		size_t kl = key_of(k, (unsigned)i);
+		struct entry *e = keyspace_insert(&ks, k, kl, cases[i].v, strlen(cases[i].v));
+		REQUIRE_TRUE(e != NULL);
+		if (e->encoding != cases[i].enc) {
+			printf("    \"%s\": encoding %d, wanted %d\n", cases[i].v, e->encoding,
+			       cases[i].enc);
+			EXPECT_TRUE(!"wrong encoding on insert");
+		}
+		/* Setting the value chooses again, from a different one. */
+		e = keyspace_set_value(&ks, e, "x", 1);
+		REQUIRE_TRUE(e != NULL && e->encoding == ENC_EMBSTR);
+		e = keyspace_set_value(&ks, e, cases[i].v, strlen(cases[i].v));
+		REQUIRE_TRUE(e != NULL);
+		if (e->encoding != cases[i].enc) {
+			printf("    \"%s\": encoding %d, wanted %d\n", cases[i].v, e->encoding,
+			       cases[i].enc);
+			EXPECT_TRUE(!"wrong encoding on set");
+		}
+	}
+	keyspace_free(&ks);
+}
+
+/* Independent oracle: "int" exactly when the bytes are the decimal that
+ * printf gives for some long long. */
+static bool canonical_ll(const char *s, size_t n)
+{
+	char buf[32], back[32];
+	char *end;
+
+	if (n == 0 || n > 24)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	long long v = strtoll(buf, &end, 10);
+	if (errno || *end)
+		return false;
+	snprintf(back, sizeof(back), "%lld", v);
+	return strcmp(back, buf) == 0;
+}
+
+TEST(test_encoding_is_int_exactly_for_canonical_long_longs)
+{
+	static const char alphabet[] = "-0123456789000999+ a";
+	static const char *const edges[] = {
+		"9223372036854775807", "-9223372036854775808", "922337203685477580", "-922337203685477580",
+	};
+	struct keyspace ks;
+	uint64_t rng = 99;
+	unsigned wrong = 0;
+
+	keyspace_init(&ks, 19);
+	struct entry *e = keyspace_insert(&ks, "k", 1, "", 0);
+	REQUIRE_TRUE(e != NULL);
+	for (int i = 0; i < 40000; i++) {
+		char v[32];
+		size_t n;
+		if (i % 4 == 0) {
+			/* Near the limits: a prefix of an edge with random last digits. */
+			const char *edge = edges[splitmix(&rng) % 4];
+			n = strlen(edge);
+			memcpy(v, edge, n);
+			for (size_t d = n - 1 - splitmix(&rng) % 3; d < n; d++)
+				v[d] = (char)('0' + splitmix(&rng) % 10);
+			if (splitmix(&rng) % 4 == 0)
+				v[n++] = (char)('0' + splitmix(&rng) % 10);
+		} else {
+			n = 1 + splitmix(&rng) % 22;
+			for (size_t d = 0; d < n; d++)
+				v[d] = alphabet[splitmix(&rng) % (sizeof(alphabet) - 1)];
+		}
+		e = keyspace_set_value(&ks, e, v, n);
+		REQUIRE_TRUE(e != NULL);
+		int want = canonical_ll(v, n) ? ENC_INT : n <= 44 ? ENC_EMBSTR : ENC_RAW;
+		if (e->encoding != want && wrong++ < 5)
+			printf("    \"%.*s\": encoding %d, wanted %d\n", (int)n, v, e->encoding, want);
+	}
+	EXPECT_EQ_UINT(wrong, 0);
+	keyspace_free(&ks);
+}
+
+/* ---- SCAN --------------------------------------------------------------- */
+
+struct scan_ctx {
+	struct keyspace *ks;
+	unsigned *seen;    /* per id */
+	unsigned nids;
+	unsigned ghosts;   /* entries reported that the table does not hold */
+};
+
+static void count_entry(void *arg, struct entry *e)
+{
+	struct scan_ctx *c = arg;
+	unsigned id = id_of(e);
+
+	if (keyspace_find(c->ks, entry_key(e), e->key_len) != e)
+		c->ghosts++;
+	if (id < c->nids)
+		c->seen[id]++;
+}
+
+static void scan_ctx_init(struct scan_ctx *c, struct keyspace *ks, unsigned nids)
+{
+	c->ks = ks;
+	c->seen = calloc(nids, sizeof(unsigned));
+	c->nids = nids;
+	c->ghosts = 0;
+}
+
+/* Ids in [lo, hi) with keep(id) that the scan never reported. */
+static unsigned unseen(const struct scan_ctx *c, unsigned lo, unsigned hi, bool (*keep)(unsigned))
+{
+	unsigned n = 0;
+
+	for (unsigned i = lo; i < hi; i++)
+		if ((!keep || keep(i)) && c->seen[i] == 0)
+			n++;
+	return n;
+}
+
+TEST(test_scan_of_empty_keyspace_ends_at_once)
+{
+	struct keyspace ks;
+	struct scan_ctx c;
+
+	keyspace_init(&ks, 1);
+	scan_ctx_init(&c, &ks, 1);
+	EXPECT_EQ_UINT(keyspace_scan(&ks, 0, count_entry, &c), 0);
+	EXPECT_EQ_UINT(c.seen[0], 0);
+	free(c.seen);
+}
+
+TEST(test_scan_of_settled_table_returns_every_key_exactly_once)
+{
+	struct keyspace ks;
+	struct scan_ctx c;
+	uint64_t cursor = 0;
+	unsigned calls = 0, dup = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 21);
+	for (unsigned i = 0; i < 3000; i++)
+		put(&ks, i);
+	finish_rehash(&ks);
+	scan_ctx_init(&c, &ks, 3000);
+	do {
+		cursor = keyspace_scan(&ks, cursor, count_entry, &c);
+		calls++;
+	} while (cursor != 0 && calls < 1000000);
+	EXPECT_EQ_UINT(calls, table_buckets(&ks.t[0]));
+	EXPECT_EQ_UINT(unseen(&c, 0, 3000, NULL), 0);
+	for (unsigned i = 0; i < 3000; i++)
+		dup += c.seen[i] > 1;
+	EXPECT_EQ_UINT(dup, 0);
+	EXPECT_EQ_UINT(c.ghosts, 0);
+	free(c.seen);
+	keyspace_free(&ks);
+}
+
+TEST(test_scan_while_rehash_half_done_returns_every_key_exactly_once)
+{
+	struct keyspace ks;
+	struct scan_ctx c;
+	uint64_t cursor = 0;
+	unsigned next = 0, calls = 0, dup = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 23);
+	REQUIRE_TRUE(grow_into_rehash(&ks, &next, 2048));
+	/* Move about half of the old table. */
+	while (ks.rehash_index < (int64_t)(table_buckets(&ks.t[0]) / 2))
+		REQUIRE_TRUE(keyspace_rehash_step(&ks, 1));
+	scan_ctx_init(&c, &ks, next);
+	do {
+		cursor = keyspace_scan(&ks, cursor, count_entry, &c);
+		calls++;
+	} while (cursor != 0 && calls < 1000000);
+	EXPECT_TRUE(rehashing(&ks)); /* the scan itself moves nothing */
+	EXPECT_EQ_UINT(unseen(&c, 0, next, NULL), 0);
+	for (unsigned i = 0; i < next; i++)
+		dup += c.seen[i] > 1;
+	EXPECT_EQ_UINT(dup, 0);
+	EXPECT_EQ_UINT(c.ghosts, 0);
+	free(c.seen);
+	keyspace_free(&ks);
+}
+
+/* Run one full scan of `ks`, calling `between` after every step. Returns the
+ * number of steps, or 0 if the scan did not end within a sane bound. */
+static unsigned full_scan(struct keyspace *ks, struct scan_ctx *c,
+			  void (*between)(struct keyspace *, void *), void *arg)
+{
+	uint64_t cursor = 0;
+	unsigned calls = 0;
+
+	do {
+		cursor = keyspace_scan(ks, cursor, count_entry, c);
+		if (++calls > 5000000)
+			return 0;
+		between(ks, arg);
+	} while (cursor != 0);
+	return calls;
+}
+
+struct grow_plan {
+	unsigned next;       /* next id to insert */
+	unsigned last;       /* stop inserting at this id */
+	unsigned per_step;
+	uint64_t rng;
+	uint64_t max_buckets; /* largest table seen between scan steps */
+};
+
+static void grow_between(struct keyspace *ks, void *arg)
+{
+	struct grow_plan *g = arg;
+
+	for (unsigned i = 0; i < g->per_step && g->next < g->last; i++)
+		put(ks, g->next++);
+	/* Idle ticks move the rehash on too, by varying amounts. */
+	if (splitmix(&g->rng) % 3 == 0)
+		keyspace_rehash_step(ks, (int)(splitmix(&g->rng) % 4));
+	if (larger_table(ks) > g->max_buckets)
+		g->max_buckets = larger_table(ks);
+}
+
+TEST(test_scan_while_table_grows_returns_every_key_present_throughout)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct keyspace ks;
+		struct scan_ctx c;
+		struct grow_plan g = { 0, 40000, 20 + (unsigned)seed * 5, seed, 0 };
+
+		g_entry_bytes = 0;
+		keyspace_init(&ks, seed);
+		/* Seeds 2 and 4 start the scan in the middle of a rehash. */
+		for (; g.next < 600; g.next++)
+			put(&ks, g.next);
+		if (seed % 2 == 0)
+			REQUIRE_TRUE(grow_into_rehash(&ks, &g.next, 512));
+		else
+			finish_rehash(&ks);
+		unsigned stable = g.next;
+		uint64_t start_buckets = table_buckets(&ks.t[0]);
+		scan_ctx_init(&c, &ks, g.last);
+		EXPECT_TRUE(full_scan(&ks, &c, grow_between, &g) > 0);
+		/* The table doubled several times under the scan. */
+		EXPECT_TRUE(g.max_buckets >= start_buckets * 16);
+		EXPECT_EQ_UINT(unseen(&c, 0, stable, NULL), 0);
+		EXPECT_EQ_UINT(c.ghosts, 0);
+		free(c.seen);
+		keyspace_free(&ks);
+	}
+}
+
+struct shrink_plan {
+	unsigned *victims;   /* ids to delete, popped from the end */
+	unsigned nvictims;
+	unsigned per_step;
+	uint64_t rng;
+	uint64_t min_buckets; /* smallest table seen between scan steps */
+};
+
+static void shrink_between(struct keyspace *ks, void *arg)
+{
+	struct shrink_plan *s = arg;
+
+	for (unsigned i = 0; i < s->per_step && s->nvictims > 0; i++)
+		drop_id(ks, s->victims[--s->nvictims]);
+	if (splitmix(&s->rng) % 3 == 0)
+		keyspace_rehash_step(ks, (int)(splitmix(&s->rng) % 4));
+	if (smaller_table(ks) < s->min_buckets)
+		s->min_buckets = smaller_table(ks);
+}
+
+static bool every_50th(unsigned id)
+{
+	return id % 50 == 0;
+}
+
+TEST(test_scan_while_table_shrinks_returns_every_key_present_throughout)
+{
+	const unsigned n = 20000;
+
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct keyspace ks;
+		struct scan_ctx c;
+		struct shrink_plan s = { malloc(n * sizeof(unsigned)), 0, 0, seed, UINT64_MAX };
+
+		g_entry_bytes = 0;
+		keyspace_init(&ks, seed * 31);
+		for (unsigned i = 0; i < n; i++)
+			put(&ks, i);
+		finish_rehash(&ks);
+		uint64_t start_buckets = table_buckets(&ks.t[0]);
+		/* Every 50th key stays; the rest go in a seed-shuffled order. */
+		for (unsigned i = 0; i < n; i++)
+			if (!every_50th(i))
+				s.victims[s.nvictims++] = i;
+		for (unsigned i = s.nvictims - 1; i > 0; i--) {
+			unsigned j = (unsigned)(splitmix(&s.rng) % (i + 1)), t = s.victims[i];
+			s.victims[i] = s.victims[j];
+			s.victims[j] = t;
+		}
+		s.per_step = 30 + (unsigned)seed * 20;
+		scan_ctx_init(&c, &ks, n);
+		EXPECT_TRUE(full_scan(&ks, &c, shrink_between, &s) > 0);
+		/* The scan ran through a shrink (finished or under way) to 1/8 or less. */
+		EXPECT_TRUE(s.min_buckets * 8 <= start_buckets);
+		EXPECT_EQ_UINT(unseen(&c, 0, n, every_50th), 0);
+		EXPECT_EQ_UINT(c.ghosts, 0);
+		free(s.victims);
+		free(c.seen);
+		keyspace_free(&ks);
+	}
+}
+
+struct churn_plan {
+	struct grow_plan grow;
+	unsigned steps;
+	unsigned turn;       /* grow for this many steps, then delete */
+	uint64_t min_after_peak;
+};
+
+static void churn_between(struct keyspace *ks, void *arg)
+{
+	struct churn_plan *p = arg;
+
+	if (p->steps++ < p->turn) {
+		grow_between(ks, &p->grow);
+		return;
+	}
+	/* Delete what the grow phase added, newest first: ids 0..999 stay. */
+	for (unsigned i = 0; i < 100 && p->grow.next > 1000; i++)
+		drop_id(ks, --p->grow.next);
+	if (splitmix(&p->grow.rng) % 3 == 0)
+		keyspace_rehash_step(ks, (int)(splitmix(&p->grow.rng) % 4));
+	if (smaller_table(ks) < p->min_after_peak)
+		p->min_after_peak = smaller_table(ks);
+}
+
+TEST(test_scan_while_table_grows_then_shrinks_returns_every_key_present_throughout)
+{
+	const unsigned last = 30000;
+
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct keyspace ks;
+		struct scan_ctx c;
+		struct churn_plan p = {
+			{ 1000, last, 60, seed, 0 }, 0, 200 + (unsigned)seed * 50, UINT64_MAX,
+		};
+
+		g_entry_bytes = 0;
+		keyspace_init(&ks, seed * 101);
+		for (unsigned i = 0; i < 1000; i++)
+			put(&ks, i);
+		finish_rehash(&ks);
+		uint64_t start_buckets = table_buckets(&ks.t[0]);
+		scan_ctx_init(&c, &ks, last);
+		EXPECT_TRUE(full_scan(&ks, &c, churn_between, &p) > p.turn);
+		EXPECT_TRUE(p.grow.max_buckets >= start_buckets * 8);
+		EXPECT_TRUE(p.min_after_peak * 8 <= p.grow.max_buckets);
+		EXPECT_EQ_UINT(unseen(&c, 0, 1000, NULL), 0);
+		EXPECT_EQ_UINT(c.ghosts, 0);
+		free(c.seen);
+		keyspace_free(&ks);
+	}
+}
+
+/* ---- RANDOMKEY and clear ------------------------------------------------ */
+
+TEST(test_random_returns_existing_entries_and_null_when_empty)
+{
+	struct keyspace ks;
+	uint64_t rng = 5;
+	unsigned next = 0, wrong = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 29);
+	EXPECT_TRUE(keyspace_random(&ks, splitmix, &rng) == NULL);
+	put(&ks, next++);
+	for (int i = 0; i < 100; i++)
+		wrong += keyspace_random(&ks, splitmix, &rng) != get(&ks, 0);
+	EXPECT_EQ_UINT(wrong, 0);
+	drop_id(&ks, 0);
+	EXPECT_TRUE(keyspace_random(&ks, splitmix, &rng) == NULL);
+
+	/* Settled, then in the middle of a rehash. */
+	for (int round = 0; round < 2; round++) {
+		if (round == 0) {
+			for (; next < 1000; next++)
+				put(&ks, next);
+			finish_rehash(&ks);
+		} else {
+			REQUIRE_TRUE(grow_into_rehash(&ks, &next, 1024));
+		}
+		for (int i = 0; i < 5000; i++) {
+			struct entry *e = keyspace_random(&ks, splitmix, &rng);
+			wrong += !e || keyspace_find(&ks, entry_key(e), e->key_len) != e;
+		}
+		EXPECT_EQ_UINT(wrong, 0);
+	}
+	keyspace_free(&ks);
+}
+
+TEST(test_random_reaches_every_key)
+{
+	struct keyspace ks;
+	uint64_t rng = 77;
+	unsigned hits[10] = { 0 }, never = 0;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 31);
+	for (unsigned i = 0; i < 10; i++)
+		put(&ks, i);
+	for (int i = 0; i < 2000; i++) {
+		struct entry *e = keyspace_random(&ks, splitmix, &rng);
+		REQUIRE_TRUE(e != NULL);
+		hits[id_of(e)]++;
+	}
+	for (int i = 0; i < 10; i++)
+		never += hits[i] == 0;
+	EXPECT_EQ_UINT(never, 0);
+	keyspace_free(&ks);
+}
+
+static void count_calls(void *arg, struct entry *e)
+{
+	(void)e;
+	(*(unsigned *)arg)++;
+}
+
+TEST(test_clear_empties_everything_and_the_keyspace_is_reusable)
+{
+	struct keyspace ks;
+	unsigned next = 0, calls = 0;
+	uint64_t rng = 1;
+
+	g_entry_bytes = 0;
+	keyspace_init(&ks, 37);
+	REQUIRE_TRUE(grow_into_rehash(&ks, &next, 4096));
+	for (unsigned i = 0; i < next; i += 10)
+		keyspace_set_expire(&ks, get(&ks, i), 123);
+	EXPECT_TRUE(ks.expires > 0);
+	keyspace_clear(&ks);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
+	EXPECT_EQ_UINT(ks.memory, 0);
+	EXPECT_EQ_UINT(ks.expires, 0);
+	EXPECT_EQ_INT(ks.rehash_index, -1);
+	EXPECT_TRUE(ks.t[0].buckets == NULL && ks.t[1].buckets == NULL);
+	EXPECT_TRUE(get(&ks, 0) == NULL);
+	EXPECT_TRUE(get(&ks, next - 1) == NULL);
+	EXPECT_EQ_UINT(keyspace_scan(&ks, 0, count_calls, &calls), 0);
+	EXPECT_EQ_UINT(calls, 0);
+	EXPECT_TRUE(keyspace_random(&ks, splitmix, &rng) == NULL);
+	EXPECT_TRUE(!keyspace_rehash_step(&ks, 1));
+
+	g_entry_bytes = 0;
+	for (unsigned i = 0; i < 10; i++)
+		REQUIRE_TRUE(put(&ks, i) != NULL);
+	unsigned missing = 0;
+	for (unsigned i = 0; i < 10; i++)
+		missing += !holds(&ks, i);
+	EXPECT_EQ_UINT(missing, 0);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 10);
+	EXPECT_TRUE(memory_adds_up(&ks));
+	keyspace_clear(&ks);
+	keyspace_clear(&ks); /* twice is harmless */
+	EXPECT_EQ_UINT(ks.memory, 0);
+	keyspace_free(&ks);
+}
+
+int main(void)
+{
+	RUN(test_100k_keys_grow_then_shrink_with_size_and_lookups_right_at_every_batch);
+	RUN(test_rehash_in_progress_insert_find_delete_see_both_tables);
+	RUN(test_rehash_step_on_settled_table_does_nothing);
+	RUN(test_keys_are_binary_and_compared_by_length_and_bytes);
+	RUN(test_hash_depends_on_seed);
+	RUN(test_resize_value_moves_entries_the_table_still_finds);
+	RUN(test_resize_value_capacity_rules);
+	RUN(test_set_value_reuses_or_moves_and_reencodes);
+	RUN(test_expires_counts_keys_with_a_ttl);
+	RUN(test_encoding_boundaries_match_redis);
+	RUN(test_encoding_is_int_exactly_for_canonical_long_longs);
+	RUN(test_scan_of_empty_keyspace_ends_at_once);
+	RUN(test_scan_of_settled_table_returns_every_key_exactly_once);
+	RUN(test_scan_while_rehash_half_done_returns_every_key_exactly_once);
+	RUN(test_scan_while_table_grows_returns_every_key_present_throughout);
+	RUN(test_scan_while_table_shrinks_returns_every_key_present_throughout);
+	RUN(test_scan_while_table_grows_then_shrinks_returns_every_key_present_throughout);
+	RUN(test_random_returns_existing_entries_and_null_when_empty);
+	RUN(test_random_reaches_every_key);
+	RUN(test_clear_empties_everything_and_the_keyspace_is_reusable);
+	return unit_summary();
+}
