@@ -106,7 +106,7 @@ bool keyspace_rehash_step(struct keyspace *ks, int n)
 	if (!is_rehashing(ks))
 		return false;
 	/* Empty buckets are cheap but not free: cap how many one step may skip. */
-	int empty_visits = n * 10;
+	long empty_visits = (long)n * 10;
 	struct ht_table *from = &ks->t[0], *to = &ks->t[1];
 	while (n > 0 && from->used > 0) {
 		uint64_t i = (uint64_t)ks->rehash_index;
@@ -155,6 +155,15 @@ static void maybe_resize(struct keyspace *ks)
 			want *= 2;
 		start_resize(ks, want);
 	}
+}
+
+bool keyspace_tick(struct keyspace *ks, int n)
+{
+	/* Writes start resizes; an idle table must shrink after mass deletes
+	 * too, or it keeps 8x the buckets it needs until the next write. */
+	if (!is_rehashing(ks))
+		maybe_resize(ks);
+	return keyspace_rehash_step(ks, n);
 }
 
 /* ---- lookup, insert, delete -------------------------------------------- */

@@ -6,7 +6,7 @@
  * the value bytes, so a small SET costs one malloc:
  *
  *   +--------------------------+---------------+------------------------+
- *   | struct entry (40 bytes)  | key[key_len]  | value[val_cap]         |
+ *   | struct entry (48 bytes)  | key[key_len]  | value[val_cap]         |
  *   +--------------------------+---------------+------------------------+
  *
  * Only strings exist so far; `type` leaves room for the others.
@@ -97,6 +97,8 @@ static inline uint64_t keyspace_size(const struct keyspace *ks)
 
 /* Move up to n buckets of an ongoing rehash. Returns true if more remain. */
 bool keyspace_rehash_step(struct keyspace *ks, int n);
+/* Periodic upkeep: start a shrink the writes did not, then rehash n buckets. */
+bool keyspace_tick(struct keyspace *ks, int n);
 
 /* Reverse-binary cursor scan (see keyspace.c for why it survives resizing).
  * Calls fn for every entry of the bucket(s) at `cursor`, returns the next

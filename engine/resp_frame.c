@@ -1,5 +1,7 @@
 #include "resp_frame.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "resp_parse.h"
@@ -17,7 +19,7 @@ static long line_len(const char *p, size_t len)
 
 int resp_aggregate_header(const char *p, size_t len, long long *count, size_t *header_len)
 {
-	if (len < 1 || !strchr("*%~>|", p[0]))
+	if (len < 1 || !memchr("*%~>|", p[0], 5))
 		return 0;
 	long n = line_len(p + 1, len - 1);
 	if (n < 0)
@@ -26,11 +28,14 @@ int resp_aggregate_header(const char *p, size_t len, long long *count, size_t *h
 	if (!parse_ll(p + 1, (size_t)n, &c))
 		return 0;
 	*header_len = (size_t)n + 3;
+	bool pairs = p[0] == '%' || p[0] == '|';
+	if (pairs && c > LLONG_MAX / 2)
+		return 0;
 	if (c < 0) {
 		*count = 0;
 		return -1;
 	}
-	*count = (p[0] == '%' || p[0] == '|') ? c * 2 : c;
+	*count = pairs ? c * 2 : c;
 	return 1;
 }
 

@@ -137,7 +137,10 @@ bool split_args_inplace(char *p, char *end, struct argv_vec *argv)
 					*w++ = *p++;
 				}
 			} else {
-				if (p == end || is_space(*p))
+				/* An unquoted argument ends only at these, as in Redis;
+				 * \v and \f are skipped between arguments but kept
+				 * inside one. */
+				if (p == end || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\0')
 					break;
 				if (*p == '"') {
 					in_dq = true;

@@ -352,7 +352,7 @@ static void close_idle_clients(struct shard *sh)
 
 void shard_tick(struct shard *sh)
 {
-	keyspace_rehash_step(&sh->ks, REHASH_BUCKETS_PER_TICK);
+	keyspace_tick(&sh->ks, REHASH_BUCKETS_PER_TICK);
 	if (sh->now_ms < next_tick_at(sh)) {
 		db_publish_stats(sh);
 		return;

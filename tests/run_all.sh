@@ -50,11 +50,16 @@ run_unit() {
 	echo "== unit tests ($dir)"
 	meson test -C "$dir" --suite unit --print-errorlogs >"$log" 2>&1
 	grep -E '^ *[0-9]+/[0-9]+ ' "$log"
-	local ok fail
-	ok=$(grep -Eo '^Ok: +[0-9]+' "$log" | grep -Eo '[0-9]+' || echo 0)
-	fail=$(grep -Eo '^(Fail|Timeout): +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+	# Count test cases, not binaries: each prints "N passed, M failed".
+	local cases ok fail binfail
+	cases=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/meson-logs/testlog.txt")
+	ok=$(echo "$cases" | awk '{s += $1} END {print s + 0}')
+	fail=$(echo "$cases" | awk '{s += $3} END {print s + 0}')
+	# A binary that crashed printed no summary: count it as one failure.
+	binfail=$(grep -Eo '^(Fail|Timeout): +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+	[ "$binfail" -gt "$fail" ] && fail=$binfail
 	[ "$fail" -gt 0 ] && cat "$log"
-	count "${ok:-0}" "${fail:-0}"
+	count "$ok" "$fail"
 	rm -f "$log"
 }
 
