@@ -179,7 +179,13 @@ static void reply_unknown_command(struct buf *out, const struct arg *argv, int a
 
 static bool arity_ok(const struct command *cmd, int argc)
 {
-	return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+	if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity)
+		return false;
+	/* MSET-like commands take whole key/value groups: checked before the
+	 * keys are split over shards. */
+	if (cmd->route == ROUTE_MULTI && cmd->key_step > 1)
+		return (argc - cmd->first_key) % cmd->key_step == 0;
+	return true;
 }
 
 static int last_key_index(const struct command *cmd, int argc)

@@ -44,8 +44,12 @@ void reply_ok(struct buf *out)
 void reply_error(struct buf *out, const char *msg)
 {
 	buf_append(out, "-", 1);
-	/* An error line must stay one line whatever text it quotes. */
-	for (const char *p = msg; *p; p++) {
+	/* An error line must stay one line whatever text it quotes: as Redis
+	 * does, trailing CR/LF are dropped and inner ones become spaces. */
+	size_t n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\r' || msg[n - 1] == '\n'))
+		n--;
+	for (const char *p = msg; p < msg + n; p++) {
 		char ch = (*p == '\r' || *p == '\n') ? ' ' : *p;
 		buf_append(out, &ch, 1);
 	}
