@@ -13,28 +13,6 @@
 
 #define ERR_OOM "ERR out of memory"
 
-/* Redis's lookupKeyWrite refreshes the access time though it counts no hit;
- * db_lookup_write does not, so stamp it here. */
-static struct entry *lookup_write(struct shard *sh, const struct arg *key)
-{
-	struct entry *e = db_lookup_write(sh, key);
-	if (e)
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
-	return e;
-}
-
-/* Redis 7.0's LOOKUP_NOTOUCH reads (EXISTS, TYPE, TTL, OBJECT, SCAN TYPE)
- * count a keyspace hit or miss but leave the access time alone. */
-static struct entry *lookup_notouch(struct shard *sh, const struct arg *key)
-{
-	struct entry *e = db_lookup_write(sh, key);
-	if (e)
-		STAT_ADD(sh->stats.keyspace_hits, 1);
-	else
-		STAT_ADD(sh->stats.keyspace_misses, 1);
-	return e;
-}
-
 static const char *type_name(const struct entry *e)
 {
 	if (!e)
@@ -70,7 +48,7 @@ void cmd_exists(struct cmd_ctx *ctx)
 {
 	long long n = 0;
 	for (int j = 1; j < ctx->argc; j++)
-		n += lookup_notouch(ctx->sh, &ctx->argv[j]) != NULL;
+		n += db_lookup_notouch(ctx->sh, &ctx->argv[j]) != NULL;
 	reply_int(ctx->out, n);
 }
 
@@ -84,7 +62,7 @@ void cmd_touch(struct cmd_ctx *ctx)
 
 void cmd_type(struct cmd_ctx *ctx)
 {
-	reply_simple(ctx->out, type_name(lookup_notouch(ctx->sh, &ctx->argv[1])));
+	reply_simple(ctx->out, type_name(db_lookup_notouch(ctx->sh, &ctx->argv[1])));
 }
 
 /* ---- EXPIRE family ------------------------------------------------------ */
@@ -173,7 +151,7 @@ static void expire_generic(struct cmd_ctx *ctx, int64_t base, bool seconds, cons
 		return;
 	}
 	when = (seconds ? when * 1000 : when) + base;
-	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	if (!e || !expire_condition_holds(flags, e->expire_ms, when)) {
 		reply_int(ctx->out, 0);
 		return;
@@ -209,7 +187,7 @@ void cmd_pexpireat(struct cmd_ctx *ctx)
 
 static void ttl_generic(struct cmd_ctx *ctx, bool ms, bool absolute)
 {
-	struct entry *e = lookup_notouch(ctx->sh, &ctx->argv[1]);
+	struct entry *e = db_lookup_notouch(ctx->sh, &ctx->argv[1]);
 	if (!e) {
 		reply_int(ctx->out, -2);
 		return;
@@ -248,7 +226,7 @@ void cmd_pexpiretime(struct cmd_ctx *ctx)
 
 void cmd_persist(struct cmd_ctx *ctx)
 {
-	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	if (!e || !e->expire_ms) {
 		reply_int(ctx->out, 0);
 		return;
@@ -263,7 +241,7 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 {
 	struct shard *sh = ctx->sh;
 	const struct arg *src = &ctx->argv[1], *dst = &ctx->argv[2];
-	struct entry *e = lookup_write(sh, src);
+	struct entry *e = db_lookup_write(sh, src);
 	if (!e) {
 		reply_error(ctx->out, ERR_NO_SUCH_KEY);
 		return;
@@ -275,7 +253,7 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 			reply_ok(ctx->out);
 		return;
 	}
-	struct entry *old = lookup_write(sh, dst);
+	struct entry *old = db_lookup_write(sh, dst);
 	if (old && nx) {
 		reply_int(ctx->out, 0);
 		return;
@@ -534,7 +512,7 @@ static long long idle_seconds(const struct cmd_ctx *ctx, const struct entry *e)
 
 static void object_key_info(struct cmd_ctx *ctx, const char *sub)
 {
-	struct entry *e = lookup_notouch(ctx->sh, &ctx->argv[2]);
+	struct entry *e = db_lookup_notouch(ctx->sh, &ctx->argv[2]);
 	if (!e) {
 		reply_null(ctx->out, ctx->resp);
 	} else if (strcmp(sub, "encoding") == 0) {
@@ -543,13 +521,13 @@ static void object_key_info(struct cmd_ctx *ctx, const char *sub)
 		reply_int(ctx->out, refcount(e));
 	} else if (strcmp(sub, "idletime") == 0) {
 		if (config_policy_is_lfu())
-			reply_error(ctx->out, "ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+			reply_error(ctx->out, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
 		else
 			reply_int(ctx->out, idle_seconds(ctx, e));
 	} else if (!config_policy_is_lfu()) {
 		reply_error(ctx->out, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
 	} else {
-		reply_int(ctx->out, e->lfu_counter);
+		reply_int(ctx->out, db_lfu_decayed(ctx->sh, e));
 	}
 }
 

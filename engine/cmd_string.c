@@ -16,16 +16,6 @@
 #define LONG_DOUBLE_CHARS (5 * 1024)
 #define ERR_OOM "ERR out of memory"
 
-/* Redis's lookupKeyWrite refreshes the access time (OBJECT IDLETIME) even
- * though it counts no hit; db_lookup_write does not, so stamp it here. */
-static struct entry *lookup_write(struct shard *sh, const struct arg *key)
-{
-	struct entry *e = db_lookup_write(sh, key);
-	if (e)
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
-	return e;
-}
-
 /* Would a string of size + append bytes be too long? Replies if so. Redis
  * caps values at proto-max-bulk-len, the longest a client could send. */
 static bool too_long(struct cmd_ctx *ctx, long long size, size_t append)
@@ -158,7 +148,7 @@ static void set_generic(struct cmd_ctx *ctx, const struct arg *key, const struct
 		e = db_lookup_read(sh, key);  /* SET ... GET counts a hit or miss, like GET */
 		reply_value(ctx, e);
 	} else {
-		e = lookup_write(sh, key);
+		e = db_lookup_write(sh, key);
 	}
 	if (((flags & SET_NX) && e) || ((flags & SET_XX) && !e)) {
 		if (flags & SET_GET)
@@ -346,7 +336,7 @@ void cmd_msetnx(struct cmd_ctx *ctx)
 	if (!pairs_ok(ctx, "msetnx"))
 		return;
 	for (int j = 1; j < ctx->argc; j += 2) {
-		if (lookup_write(ctx->sh, &ctx->argv[j])) {
+		if (db_lookup_write(ctx->sh, &ctx->argv[j])) {
 			reply_int(ctx->out, 0);
 			return;
 		}
@@ -513,7 +503,7 @@ static struct entry *grow_value(struct shard *sh, struct entry *e, size_t vlen)
 void cmd_append(struct cmd_ctx *ctx)
 {
 	const struct arg *add = &ctx->argv[2];
-	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	if (!e) {
 		/* A new key is stored like SET would store it (may be "int"). */
 		if (!db_add(ctx->sh, &ctx->argv[1], add->p, add->len))
@@ -547,7 +537,7 @@ void cmd_setrange(struct cmd_ctx *ctx)
 		reply_error(ctx->out, "ERR offset is out of range");
 		return;
 	}
-	struct entry *e = lookup_write(ctx->sh, &ctx->argv[1]);
+	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	/* Writing nothing changes nothing, not even a missing key. */
 	if (val->len == 0) {
 		reply_int(ctx->out, e ? (long long)e->val_len : 0);

@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include "config.h"
 #include "expire.h"
 
 static struct entry *lookup_live(struct shard *sh, const struct arg *key)
@@ -12,28 +13,66 @@ static struct entry *lookup_live(struct shard *sh, const struct arg *key)
 	return e;
 }
 
+uint8_t db_lfu_decayed(const struct shard *sh, const struct entry *e)
+{
+	long long period = CFG(lfu_decay_time);
+	uint32_t now_min = (uint32_t)(sh->now_ms / 60000), then_min = e->access_time / 60;
+	if (period <= 0 || now_min <= then_min)
+		return e->lfu_counter;
+	long long decay = (now_min - then_min) / period;
+	return decay >= e->lfu_counter ? 0 : (uint8_t)(e->lfu_counter - decay);
+}
+
+static uint8_t lfu_log_incr(struct shard *sh, uint8_t counter)
+{
+	if (counter == 255)
+		return counter;
+	double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
+	double p = 1.0 / (base * (double)CFG(lfu_log_factor) + 1);
+	double r = (double)(shard_rand(sh) >> 11) / (double)(1ULL << 53);
+	return r < p ? counter + 1 : counter;
+}
+
+void db_touch(struct shard *sh, struct entry *e)
+{
+	if (config_policy_is_lfu())
+		e->lfu_counter = lfu_log_incr(sh, db_lfu_decayed(sh, e));
+	e->access_time = (uint32_t)(sh->now_ms / 1000);
+}
+
 struct entry *db_lookup_read(struct shard *sh, const struct arg *key)
 {
-	struct entry *e = lookup_live(sh, key);
-	if (e) {
-		STAT_ADD(sh->stats.keyspace_hits, 1);
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
-	} else {
-		STAT_ADD(sh->stats.keyspace_misses, 1);
-	}
+	struct entry *e = db_lookup_notouch(sh, key);
+	if (e)
+		db_touch(sh, e);
 	return e;
 }
 
 struct entry *db_lookup_write(struct shard *sh, const struct arg *key)
 {
-	return lookup_live(sh, key);
+	struct entry *e = lookup_live(sh, key);
+	if (e)
+		db_touch(sh, e);
+	return e;
+}
+
+struct entry *db_lookup_notouch(struct shard *sh, const struct arg *key)
+{
+	struct entry *e = lookup_live(sh, key);
+	if (e)
+		STAT_ADD(sh->stats.keyspace_hits, 1);
+	else
+		STAT_ADD(sh->stats.keyspace_misses, 1);
+	return e;
 }
 
 struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len)
 {
 	struct entry *e = keyspace_insert(&sh->ks, key->p, key->len, val, len);
-	if (e)
+	if (e) {
 		e->access_time = (uint32_t)(sh->now_ms / 1000);
+		e->lfu_counter = LFU_INIT_VAL;
+	}
 	return e;
 }
 

@@ -13,12 +13,24 @@
 #include "resp_parse.h"
 #include "shard.h"
 
-/* A live key for reading: an expired one is deleted and NULL returned.
- * Counts a keyspace hit or miss and refreshes the access time. */
+/* Lookups return a live key: an expired one is deleted and NULL returned.
+ * As Redis's lookupKey* functions:
+ *   db_lookup_read     counts a keyspace hit or miss, and touches the key
+ *   db_lookup_write    touches the key, counts nothing
+ *   db_lookup_notouch  counts a hit or miss, leaves the key's clocks alone
+ *                      (EXISTS, TYPE, TTL, OBJECT)
+ * "Touch" refreshes the access time (OBJECT IDLETIME, LRU) and, under an LFU
+ * policy, the LFU counter. */
 struct entry *db_lookup_read(struct shard *sh, const struct arg *key);
-/* The same without hit/miss counting (for writes and for TYPE/EXISTS/TTL,
- * which Redis does not count either... except where noted in the caller). */
 struct entry *db_lookup_write(struct shard *sh, const struct arg *key);
+struct entry *db_lookup_notouch(struct shard *sh, const struct arg *key);
+void db_touch(struct shard *sh, struct entry *e);
+
+/* Redis's LFU counter: starts at LFU_INIT_VAL, grows logarithmically
+ * (lfu-log-factor) and decays by one per lfu-decay-time minutes idle. */
+#define LFU_INIT_VAL 5
+/* The counter as OBJECT FREQ reports it: decayed to now, not stored. */
+uint8_t db_lfu_decayed(const struct shard *sh, const struct entry *e);
 
 /* Add a key known to be absent (look it up first). NULL if out of memory. */
 struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len);

@@ -932,10 +932,12 @@ TEST(test_verbatim_is_bulk_in_resp2_and_txt_in_resp3)
 	EXPECT_ENCODES(reply_verbatim(&b, 3, "", 0), "=4\r\ntxt:\r\n");
 }
 
-TEST(test_error_text_cr_and_lf_become_spaces)
+/* Redis trims CR/LF at the end of an error text, then turns the inner ones
+ * into spaces (addReplyErrorFormat). */
+TEST(test_error_text_trailing_cr_lf_dropped_inner_ones_become_spaces)
 {
-	EXPECT_ENCODES(reply_error(&b, "ERR bad\r\nthing\n"), "-ERR bad  thing \r\n");
-	EXPECT_ENCODES(reply_error(&b, "\r"), "- \r\n");
+	EXPECT_ENCODES(reply_error(&b, "ERR bad\r\nthing\n"), "-ERR bad  thing\r\n");
+	EXPECT_ENCODES(reply_error(&b, "\r"), "-\r\n");
 	EXPECT_ENCODES(reply_errorf(&b, "ERR unknown command '%s'", "a\r\nb"),
 		       "-ERR unknown command 'a  b'\r\n");
 }
@@ -1230,7 +1232,7 @@ int main(void)
 	RUN(test_null_and_bool_replies_differ_by_protocol);
 	RUN(test_aggregate_replies_differ_by_protocol);
 	RUN(test_verbatim_is_bulk_in_resp2_and_txt_in_resp3);
-	RUN(test_error_text_cr_and_lf_become_spaces);
+	RUN(test_error_text_trailing_cr_lf_dropped_inner_ones_become_spaces);
 	RUN(test_long_formatted_error_stays_one_line);
 	RUN(test_big_bulk_reply_encodes_and_measures_at_every_split);
 	RUN(test_replies_append_after_live_bytes_of_a_consumed_buffer);
