@@ -1,5 +1,6 @@
 #include "cmd_routing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,16 +218,111 @@ void cmd_msetnx_route(struct cmd_ctx *ctx)
 /* ---- SCAN and OBJECT ---------------------------------------------------- */
 
 
+/* SCAN over several shards: one shard's table per step, and while a call has
+ * collected fewer keys than COUNT it goes on to the next shard, so that a
+ * small keyspace is scanned in one call and cursor 0 means "done", as a
+ * client expects from Redis. p->phase is the shard scanned last; the keys
+ * collected so far wait in p->scratch. */
+static long long scan_count(const struct arg *argv, int argc)
+{
+	long long count = 10;
+	for (int i = 2; i + 1 < argc; i++)
+		if (arg_is(&argv[i], "count"))
+			parse_ll(argv[i + 1].p, argv[i + 1].len, &count);
+	return count;
+}
+
+static void scan_submit(struct shard *sh, struct pending *p, uint64_t cursor)
+{
+	int argc;
+	struct arg *a = pending_saved_args(p, &argc);
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)cursor);
+	struct arg saved = a[1];
+	a[1] = (struct arg){ text, (size_t)n };
+	p->phase = (int)scan_cursor_shard(cursor) % (int)sh->nshards;
+	pending_submit(sh, p, 0, (unsigned)p->phase, cmd_scan_shard, argc, a);
+	a[1] = saved;
+}
+
+/* Split a shard's reply [cursor, [keys...]]; false if it is not one. */
+static bool scan_reply_parts(struct buf *b, uint64_t *cursor, long long *nkeys, size_t *keys_at)
+{
+	long long n;
+	size_t head;
+	const char *p = buf_head(b);
+	size_t len = buf_live(b);
+	if (resp_aggregate_header(p, len, &n, &head) != 1 || n != 2)
+		return false;
+	size_t cur_len = resp_frame_len(p + head, len - head);
+	const char *nl = memchr(p + head, '\n', cur_len);
+	if (!cur_len || !nl)
+		return false;
+	struct arg text = { (char *)nl + 1, cur_len - (size_t)(nl + 1 - (p + head)) - 2 };
+	if (!scan_parse_cursor(&text, cursor))
+		return false;
+	size_t at = head + cur_len, keys_head;
+	if (resp_aggregate_header(p + at, len - at, nkeys, &keys_head) != 1)
+		return false;
+	*keys_at = at + keys_head;
+	return true;
+}
+
+static void scan_done(struct shard *sh, struct pending *p)
+{
+	struct buf *b = &p->parts[0];
+	uint64_t cursor;
+	long long n;
+	size_t keys_at;
+	if (buf_live(b) && buf_head(b)[0] == '-') {
+		buf_move(&p->reply, b);
+		pending_finish(sh, p);
+		return;
+	}
+	if (!scan_reply_parts(b, &cursor, &n, &keys_at)) {
+		reply_error(&p->reply, "ERR internal error gathering SCAN");
+		pending_finish(sh, p);
+		return;
+	}
+	buf_append(&p->scratch, buf_head(b) + keys_at, buf_live(b) - keys_at);
+	p->gathered += n;
+	int argc;
+	struct arg *a = pending_saved_args(p, &argc);
+	bool next_shard = cursor != 0 && (int)scan_cursor_shard(cursor) != p->phase;
+	if (next_shard && p->gathered < scan_count(a, argc)) {
+		scan_submit(sh, p, cursor);
+		pending_arm(sh, p);
+		return;
+	}
+	char text[24];
+	int len = snprintf(text, sizeof(text), "%llu", (unsigned long long)cursor);
+	reply_array(&p->reply, 2);
+	reply_bulk(&p->reply, text, (size_t)len);
+	reply_array(&p->reply, p->gathered);
+	buf_move(&p->reply, &p->scratch);
+	pending_finish(sh, p);
+}
+
 void cmd_scan_route(struct cmd_ctx *ctx)
 {
+	struct shard *sh = ctx->sh;
 	uint64_t cursor;
 	if (!scan_parse_cursor(&ctx->argv[1], &cursor)) {
 		reply_error(ctx->out, "ERR invalid cursor");
 		return;
 	}
-	uint64_t shard_mask = (1ULL << SCAN_CURSOR_SHARD_BITS) - 1;
-	unsigned target = (unsigned)((cursor & shard_mask) % ctx->sh->nshards);
-	route_to_shard(ctx, command_lookup("scan", 4), target, cmd_scan_shard);
+	if (sh->nshards == 1) {
+		cmd_scan_shard(ctx);
+		return;
+	}
+	struct pending *p = pending_open(sh, ctx->client, command_lookup("scan", 4), scan_done, false);
+	if (!p) {
+		reply_error(ctx->out, "ERR out of memory");
+		return;
+	}
+	pending_save_args(p, ctx->argc, ctx->argv);
+	scan_submit(sh, p, cursor);
+	pending_arm(sh, p);
 }
 
 void cmd_object_route(struct cmd_ctx *ctx)

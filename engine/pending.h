@@ -40,6 +40,7 @@ struct pending {
 	struct buf scratch;        /* command-specific state (MGET's key order) */
 	struct buf args;           /* a private copy of arguments a later phase needs */
 	int nargs;
+	long long gathered;        /* elements collected in scratch (SCAN) */
 	struct buf *parts;         /* [nshards] */
 };
 
