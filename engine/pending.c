@@ -164,22 +164,7 @@ void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,
 
 void pending_save_args(struct pending *p, int argc, const struct arg *argv)
 {
-	size_t bytes = (size_t)argc * sizeof(struct arg);
-	for (int i = 0; i < argc; i++)
-		bytes += argv[i].len;
-	p->args.start = p->args.len = 0;
-	if (buf_reserve(&p->args, bytes) < 0)
-		return;
-	struct arg *v = (struct arg *)p->args.data;
-	char *dst = p->args.data + (size_t)argc * sizeof(struct arg);
-	for (int i = 0; i < argc; i++) {
-		memcpy(dst, argv[i].p, argv[i].len);
-		v[i].p = dst;
-		v[i].len = argv[i].len;
-		dst += argv[i].len;
-	}
-	p->args.len = bytes;
-	p->nargs = argc;
+	p->nargs = argv_copy(&p->args, argc, argv) ? argc : 0;
 }
 
 struct arg *pending_saved_args(struct pending *p, int *argc)

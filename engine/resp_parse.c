@@ -11,6 +11,26 @@ void argv_vec_free(struct argv_vec *a)
 	a->argc = a->cap = 0;
 }
 
+struct arg *argv_copy(struct buf *storage, int argc, const struct arg *argv)
+{
+	size_t bytes = (size_t)argc * sizeof(struct arg);
+	for (int i = 0; i < argc; i++)
+		bytes += argv[i].len;
+	storage->start = storage->len = 0;
+	if (buf_reserve(storage, bytes) < 0)
+		return NULL;
+	struct arg *v = (struct arg *)storage->data;
+	char *dst = storage->data + (size_t)argc * sizeof(struct arg);
+	for (int i = 0; i < argc; i++) {
+		memcpy(dst, argv[i].p, argv[i].len);
+		v[i].p = dst;
+		v[i].len = argv[i].len;
+		dst += argv[i].len;
+	}
+	storage->len = bytes;
+	return v;
+}
+
 static bool argv_push(struct argv_vec *a, char *p, size_t len)
 {
 	if (a->argc == a->cap) {

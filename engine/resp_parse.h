@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 struct arg {
 	char *p;
 	size_t len;
@@ -30,6 +32,12 @@ struct argv_vec {
 };
 
 void argv_vec_free(struct argv_vec *a);
+
+/* Copy argv into `storage` (owned by the caller, reset first): the arg array
+ * then the bytes, so one buffer owns both. Returns the copied array, valid
+ * while storage is, or NULL if out of memory. For arguments that must
+ * outlive the request buffer (messages to other shards, later phases). */
+struct arg *argv_copy(struct buf *storage, int argc, const struct arg *argv);
 
 struct parse_limits {
 	long long max_bulk_len;   /* proto-max-bulk-len */

@@ -207,20 +207,9 @@ void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned p
 	struct shard_msg *m = msg_alloc(sh);
 	if (!m)
 		abort();
-	size_t bytes = (size_t)argc * sizeof(struct arg);
-	for (int i = 0; i < argc; i++)
-		bytes += argv[i].len;
-	if (buf_reserve(&m->storage, bytes) < 0)
-		abort();
-	struct arg *v = (struct arg *)m->storage.data;
-	char *dst = m->storage.data + (size_t)argc * sizeof(struct arg);
-	for (int i = 0; i < argc; i++) {
-		memcpy(dst, argv[i].p, argv[i].len);
-		v[i].p = dst;
-		v[i].len = argv[i].len;
-		dst += argv[i].len;
-	}
-	m->storage.len = bytes;
+	struct arg *v = argv_copy(&m->storage, argc, argv);
+	if (!v)
+		abort(); /* losing a message would hang a client forever */
 	m->argv = v;
 	m->argc = argc;
 	m->pending = p;

@@ -33,6 +33,15 @@ def r(server):
     client.close()
 
 
+@pytest.fixture
+def raw(server, r):
+    """A raw RESP connection on the database `r` has just flushed."""
+    from resp_socket import RespConn
+    conn = RespConn(server.port)
+    yield conn
+    conn.close()
+
+
 def start_server(shards=1, **options):
     """For tests that need their own server with special options."""
     return Server(shards=shards, options=options).start()

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from resp_socket import RespConn, RespError
+from expected_errors import E, arity, bad_expire  # noqa: F401
+from resp_socket import RespConn
 from server_fixture import Server
 
-E = RespError
 INT64_MAX = 2 ** 63 - 1
 INT64_MIN = -2 ** 63
 WRONG_INT = E("ERR value is not an integer or out of range")
@@ -29,20 +29,6 @@ LFU_SELECTED = E(
     "will take some time to adjust.")
 
 
-@pytest.fixture
-def raw(server, r):
-    """A raw connection on the database `r` has just flushed."""
-    conn = RespConn(server.port)
-    yield conn
-    conn.close()
-
-
-def arity(cmd):
-    return E("ERR wrong number of arguments for '%s' command" % cmd)
-
-
-def bad_expire(cmd):
-    return E("ERR invalid expire time in '%s' command" % cmd)
 
 
 def full_scan(r, limit=10000, **kwargs):
