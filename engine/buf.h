@@ -25,7 +25,8 @@ void buf_free(struct buf *b);
 void buf_compact(struct buf *b);
 
 static inline size_t buf_live(const struct buf *b) { return b->len - b->start; }
-static inline const char *buf_head(const struct buf *b) { return b->data + b->start; }
+/* An empty buffer may have no allocation: its head is then "", never NULL. */
+static inline const char *buf_head(const struct buf *b) { return b->data ? b->data + b->start : ""; }
 
 static inline void buf_consume(struct buf *b, size_t n)
 {
@@ -36,6 +37,8 @@ static inline void buf_consume(struct buf *b, size_t n)
 
 static inline void buf_append(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* p may be NULL: an empty buffer's data */
 	if (b->cap - b->len < n && buf_reserve(b, n) < 0)
 		return; /* out of memory: the reply is truncated, the shard lives */
 	memcpy(b->data + b->len, p, n);

@@ -76,7 +76,8 @@ void reply_bulk(struct buf *out, const void *p, size_t len)
 	if (buf_reserve(out, len + 32) < 0)
 		return;
 	append_prefixed_ll(out, '$', (long long)len);
-	memcpy(out->data + out->len, p, len);
+	if (len)
+		memcpy(out->data + out->len, p, len);
 	out->len += len;
 	out->data[out->len++] = '\r';
 	out->data[out->len++] = '\n';

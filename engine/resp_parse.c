@@ -22,7 +22,8 @@ struct arg *argv_copy(struct buf *storage, int argc, const struct arg *argv)
 	struct arg *v = (struct arg *)storage->data;
 	char *dst = storage->data + (size_t)argc * sizeof(struct arg);
 	for (int i = 0; i < argc; i++) {
-		memcpy(dst, argv[i].p, argv[i].len);
+		if (argv[i].len)
+			memcpy(dst, argv[i].p, argv[i].len);
 		v[i].p = dst;
 		v[i].len = argv[i].len;
 		dst += argv[i].len;
