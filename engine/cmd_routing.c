@@ -5,10 +5,22 @@
 #include <string.h>
 
 #include "cmd_keys.h"
+#include "db.h"
 #include "cmd_string.h"
 #include "pending.h"
 #include "reply.h"
 #include "resp_frame.h"
+
+/* How many of the keys at argv[1], argv[3], ... exist: [name, key] for
+ * RENAMENX, [name, key, value, key, value...] for MSETNX. Looks them up as
+ * writes, as those commands do in Redis: no keyspace hits or misses. */
+static void count_existing_keys(struct cmd_ctx *ctx)
+{
+	long long n = 0;
+	for (int i = 1; i < ctx->argc; i += 2)
+		n += db_lookup_write(ctx->sh, &ctx->argv[i]) != NULL;
+	reply_int(ctx->out, n);
+}
 
 /* The parts of a two-shard rename. */
 enum { PART_SRC = 0, PART_DST = 1 };
@@ -122,8 +134,8 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 		 * destination exists, so it asks both shards first. */
 		struct arg ex_src[2] = { { "exists", 6 }, *src }, ex_dst[2] = { { "exists", 6 }, *dst };
 		p->phase = RENAME_CHECK;
-		pending_submit(sh, p, PART_SRC, s1, cmd_exists, 2, ex_src);
-		pending_submit(sh, p, PART_DST, s2, cmd_exists, 2, ex_dst);
+		pending_submit(sh, p, PART_SRC, s1, count_existing_keys, 2, ex_src);
+		pending_submit(sh, p, PART_DST, s2, count_existing_keys, 2, ex_dst);
 	}
 	pending_arm(sh, p);
 }
@@ -141,6 +153,7 @@ void cmd_renamenx_route(struct cmd_ctx *ctx)
 /* ---- MSETNX ------------------------------------------------------------- */
 
 enum { MSETNX_CHECK, MSETNX_SET };
+
 
 static void msetnx_done(struct shard *sh, struct pending *p)
 {
@@ -195,23 +208,11 @@ void cmd_msetnx_route(struct cmd_ctx *ctx)
 		return;
 	}
 	pending_save_args(p, ctx->argc, ctx->argv);
-	/* Phase one asks every owner whether any of its keys exists; EXISTS
-	 * takes the same key positions with the values skipped. */
+	/* Phase one asks every owner how many of its keys exist. */
 	int argc;
 	struct arg *a = pending_saved_args(p, &argc);
-	int nkeys = (argc - 1) / 2;
-	struct arg *keys = malloc((size_t)(nkeys + 1) * sizeof(*keys));
-	if (!keys) {
-		reply_error(&p->reply, "ERR out of memory");
-		pending_finish(sh, p);
-		return;
-	}
-	keys[0] = (struct arg){ "exists", 6 };
-	for (int k = 0; k < nkeys; k++)
-		keys[k + 1] = a[1 + 2 * k];
 	p->phase = MSETNX_CHECK;
-	pending_submit_split(sh, p, cmd_exists, nkeys + 1, keys, 1, 1, nkeys);
-	free(keys);
+	pending_submit_split(sh, p, count_existing_keys, argc, a, 1, 2, argc - 2);
 	pending_arm(sh, p);
 }
 

@@ -144,9 +144,9 @@ void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,
 		owner[k] = (uint16_t)key_shard(sh, key->p, key->len);
 	}
 	p->scratch.len = (size_t)nkeys * sizeof(uint16_t);
-	struct arg *sub = malloc((size_t)(1 + nkeys * step) * sizeof(*sub));
-	if (!sub)
+	if (!argv_vec_reserve(&sh->split_argv, 1 + nkeys * step))
 		return;
+	struct arg *sub = sh->split_argv.v;
 	sub[0] = argv[0];
 	for (unsigned t = 0; t < sh->nshards; t++) {
 		int n = 1;
@@ -159,7 +159,6 @@ void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,
 		if (n > 1)
 			pending_submit(sh, p, t, t, exec, n, sub);
 	}
-	free(sub);
 }
 
 void pending_save_args(struct pending *p, int argc, const struct arg *argv)

@@ -32,16 +32,25 @@ struct arg *argv_copy(struct buf *storage, int argc, const struct arg *argv)
 	return v;
 }
 
+bool argv_vec_reserve(struct argv_vec *a, int n)
+{
+	if (n <= a->cap)
+		return true;
+	int cap = a->cap ? a->cap : 16;
+	while (cap < n)
+		cap *= 2;
+	struct arg *v = realloc(a->v, (size_t)cap * sizeof(*v));
+	if (!v)
+		return false;
+	a->v = v;
+	a->cap = cap;
+	return true;
+}
+
 static bool argv_push(struct argv_vec *a, char *p, size_t len)
 {
-	if (a->argc == a->cap) {
-		int cap = a->cap ? a->cap * 2 : 16;
-		struct arg *v = realloc(a->v, (size_t)cap * sizeof(*v));
-		if (!v)
-			return false;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (a->argc == a->cap && !argv_vec_reserve(a, a->argc + 1))
+		return false;
 	a->v[a->argc].p = p;
 	a->v[a->argc].len = len;
 	a->argc++;

@@ -32,6 +32,8 @@ struct argv_vec {
 };
 
 void argv_vec_free(struct argv_vec *a);
+/* Room for n arguments in a->v; returns false if out of memory. */
+bool argv_vec_reserve(struct argv_vec *a, int n);
 
 /* Copy argv into `storage` (owned by the caller, reset first): the arg array
  * then the bytes, so one buffer owns both. Returns the copied array, valid

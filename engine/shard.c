@@ -125,6 +125,7 @@ void engine_destroy(struct engine *eng)
 		}
 		keyspace_free(&sh->ks);
 		argv_vec_free(&sh->argv);
+		argv_vec_free(&sh->split_argv);
 		for (unsigned j = 0; j < eng->nshards; j++) {
 			spsc_ring_free(sh->ring_out[j]);
 			free(sh->outbox[j].msgs);

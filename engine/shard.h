@@ -60,6 +60,7 @@ struct shard {
 
 	struct keyspace ks;
 	struct argv_vec argv;        /* scratch argv for parsing */
+	struct argv_vec split_argv;  /* scratch argv for one shard's part of a command */
 	int64_t now_ms;              /* cached per loop iteration */
 	uint64_t rng;
 
