@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd_server.h"
+#include "command_syntax.h"
 #include "reply.h"
 
 static void reply_flags(struct buf *out, int resp, uint32_t flags)
@@ -68,7 +69,8 @@ static void reply_command_info(struct buf *out, int resp, const struct command *
 static void reply_command_docs(struct buf *out, int resp, const struct command *cmd)
 {
 	reply_bulk_str(out, cmd->name);
-	reply_map(out, resp, 4);
+	const char *syntax = command_syntax(cmd->name);
+	reply_map(out, resp, syntax[0] ? 5 : 4);
 	reply_bulk_str(out, "summary");
 	reply_bulk_str(out, cmd->summary);
 	reply_bulk_str(out, "since");
@@ -78,6 +80,10 @@ static void reply_command_docs(struct buf *out, int resp, const struct command *
 	/* Coarse: the table records only whether a command is O(1). */
 	reply_bulk_str(out, "complexity");
 	reply_bulk_str(out, (cmd->flags & CMD_FAST) ? "O(1)" : "O(N)");
+	if (syntax[0]) {
+		reply_bulk_str(out, "arguments");
+		reply_syntax_arguments(out, resp, syntax);
+	}
 }
 
 void cmd_command(struct cmd_ctx *ctx)
