@@ -24,5 +24,8 @@ struct dataplane_backend {
 };
 
 extern const struct dataplane_backend kernel_backend;
+#ifdef TESSERA_HAVE_DPDK
+extern const struct dataplane_backend dpdk_backend;
+#endif
 
 #endif

@@ -102,6 +102,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const struct dataplane_backend *backend = &kernel_backend;
+	if (CFG(dataplane) == DATAPLANE_DPDK) {
+#ifdef TESSERA_HAVE_DPDK
+		backend = &dpdk_backend;
+#else
+		fprintf(stderr, "tessera-server: option 'dataplane': this build has no DPDK "
+				"(install libdpdk-dev and rebuild)\n");
+		engine_destroy(eng);
+		config_free();
+		return 1;
+#endif
+	}
 	eng->wake = backend->wake;
 	if (backend->init(eng) < 0) {
 		backend->fini(eng);
@@ -118,7 +129,8 @@ int main(int argc, char **argv)
 	int rc = backend->wait_ready(eng);
 	if (rc == 0) {
 		log_msg(LOG_NOTICE, "Tessera %s: %u shard(s) on the %s backend, listening on %s:%lld",
-			TESSERA_VERSION, nshards, backend->name, CFG(bind), CFG(port));
+			TESSERA_VERSION, nshards, backend->name,
+			backend == &kernel_backend ? CFG(bind) : CFG(ip), CFG(port));
 		log_msg(LOG_NOTICE, "Ready to accept connections");
 		wait_for_shutdown(eng, &signals);
 	} else {

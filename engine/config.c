@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 
 struct server_config config;
 
-enum opt_type { OPT_INT, OPT_MEMORY, OPT_ENUM, OPT_STRING };
+enum opt_type { OPT_INT, OPT_MEMORY, OPT_ENUM, OPT_STRING, OPT_IPV4 };
 
 struct option {
 	const char *name;
@@ -31,6 +32,7 @@ static const char *const policy_names[] = {
 };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", "nothing", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const dataplane_names[] = { "kernel", "dpdk", NULL };
 
 #define NUM(f) &config.f, NULL
 #define STR(f) NULL, &config.f
@@ -58,6 +60,12 @@ static const struct option options[] = {
 	{ "databases", OPT_INT, NUM(databases), 1, 1, NULL, false, "1" },
 	{ "save", OPT_STRING, STR(save), 0, 0, NULL, true, "" },
 	{ "appendonly", OPT_ENUM, NUM(appendonly_flag), 0, 0, yes_no, false, "no" },
+	{ "dataplane", OPT_ENUM, NUM(dataplane), 0, 0, dataplane_names, false, "kernel" },
+	{ "dpdk-args", OPT_STRING, STR(dpdk_args), 0, 0, NULL, false, "" },
+	{ "ip", OPT_IPV4, STR(ip), 0, 0, NULL, false, "" },
+	{ "netmask", OPT_IPV4, STR(netmask), 0, 0, NULL, false, "255.255.255.0" },
+	{ "gateway", OPT_IPV4, STR(gateway), 0, 0, NULL, false, "" },
+	{ "dpdk-idle-sleep", OPT_ENUM, NUM(dpdk_idle_sleep), 0, 0, yes_no, false, "yes" },
 };
 
 #define OPTION_COUNT ((int)(sizeof(options) / sizeof(options[0])))
@@ -104,7 +112,7 @@ void config_free(void)
 		free(r);
 	}
 	for (int i = 0; i < OPTION_COUNT; i++)
-		if (options[i].type == OPT_STRING)
+		if (options[i].type == OPT_STRING || options[i].type == OPT_IPV4)
 			free(atomic_exchange(options[i].str, NULL));
 }
 
@@ -136,6 +144,15 @@ static int apply(const struct option *o, const char *value, bool dry_run, char *
 {
 	long long v = 0;
 	switch (o->type) {
+	case OPT_IPV4: {
+		struct in_addr addr;
+		if (value[0] && inet_pton(AF_INET, value, &addr) != 1) {
+			snprintf(err, errlen, "argument must be an IPv4 address (a.b.c.d)");
+			return -EINVAL;
+		}
+		/* An address is stored as its text. */
+		__attribute__((fallthrough));
+	}
 	case OPT_STRING:
 		if (!dry_run)
 			retire_string(atomic_exchange(o->str, strdup(value)));
@@ -267,8 +284,10 @@ int config_parse_command_line(int argc, char **argv, char *err, size_t errlen)
 		const char *name = argv[i] + 2;
 		char value[4096] = "";
 		int j = i + 1;
-		/* An option takes every word up to the next --option. */
-		for (; j < argc && strncmp(argv[j], "--", 2) != 0; j++) {
+		/* An option takes the next word whatever it looks like (dpdk-args
+		 * starts with "--"), then every word up to the next --option
+		 * ("--save 900 1"). */
+		for (; j < argc && (j == i + 1 || strncmp(argv[j], "--", 2) != 0); j++) {
 			if (j > i + 1)
 				strncat(value, " ", sizeof(value) - strlen(value) - 1);
 			strncat(value, argv[j], sizeof(value) - strlen(value) - 1);
@@ -312,6 +331,7 @@ static void format_value(const struct option *o, char *out, size_t n)
 {
 	switch (o->type) {
 	case OPT_STRING:
+	case OPT_IPV4:
 		snprintf(out, n, "%s", atomic_load(o->str));
 		break;
 	case OPT_ENUM:

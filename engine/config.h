@@ -20,6 +20,8 @@ enum maxmemory_policy {
 	MM_ALLKEYS_LRU, MM_ALLKEYS_LFU, MM_ALLKEYS_RANDOM, MM_NOEVICTION,
 };
 
+enum dataplane_kind { DATAPLANE_KERNEL, DATAPLANE_DPDK };
+
 enum log_level { LOG_DEBUG, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING, LOG_NOTHING };
 
 struct server_config {
@@ -44,6 +46,12 @@ struct server_config {
 	char *_Atomic requirepass;         /* "" = no password */
 	char *_Atomic logfile;             /* "" = stderr */
 	char *_Atomic save;
+	_Atomic long long dataplane;       /* enum dataplane_kind */
+	char *_Atomic dpdk_args;           /* EAL arguments, split like a shell */
+	char *_Atomic ip;                  /* DPDK: our IPv4 address */
+	char *_Atomic netmask;
+	char *_Atomic gateway;
+	_Atomic long long dpdk_idle_sleep; /* 1: an idle shard backs off into short sleeps */
 	_Atomic long long appendonly_flag;  /* only "no" until AOF exists */
 };
 

@@ -1,0 +1,283 @@
+/* The DPDK backend: each shard polls its own RX queue, runs its frames
+ * through its own network stack (dataplane/net/), and sends what the stack
+ * produced with one rte_eth_tx_burst per loop iteration.
+ *
+ * The loop, like l3fwd's: clock, receive a burst, stack input, shard rings,
+ * stack timers, transmit, engine periodic work, then — only when nothing
+ * happened for a while and dpdk-idle-sleep is on — a short sleep that grows
+ * up to IDLE_SLEEP_MAX_US, so an idle appliance does not burn its cores.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "../backend.h"
+#include "client.h"
+#include "config.h"
+#include "dpdk_port.h"
+#include "log.h"
+#include "net_stack.h"
+#include "shard.h"
+#include "tcp.h"
+
+#define RX_BURST 32
+#define TX_BATCH 64
+#define IDLE_SPINS_BEFORE_SLEEP 1024
+#define IDLE_SLEEP_MAX_US 1000
+
+struct dpdk_shard {
+	struct shard *sh;
+	struct dpdk_port *port;
+	uint16_t queue;
+	struct net_stack net;
+	struct rte_mbuf *tx[TX_BATCH];
+	unsigned ntx;
+	uint64_t tx_dropped;          /* the queue was full */
+};
+
+struct dpdk_state {
+	struct dpdk_port port;
+	struct dpdk_shard *shards;
+	_Atomic unsigned ready, failed;
+};
+
+/* ---- transmit ----------------------------------------------------------- */
+
+static void flush_tx(struct dpdk_shard *ds)
+{
+	if (ds->ntx == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(ds->port->port_id, ds->queue, ds->tx, (uint16_t)ds->ntx);
+	/* rte_eth_tx_burst took `sent`; the rest are ours to free. TCP will
+	 * retransmit; ARP and ICMP replies are best effort, as on a wire. */
+	for (unsigned i = sent; i < ds->ntx; i++)
+		rte_pktmbuf_free(ds->tx[i]);
+	ds->tx_dropped += ds->ntx - sent;
+	ds->ntx = 0;
+}
+
+static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
+{
+	struct dpdk_shard *ds = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ds->port->pool);
+	if (!m)
+		return NULL;
+	if (len > rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	*handle = m;
+	return rte_pktmbuf_mtod(m, uint8_t *);
+}
+
+static void tx_send(void *ctx, void *handle, size_t len)
+{
+	struct dpdk_shard *ds = ctx;
+	struct rte_mbuf *m = handle;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	if (ds->ntx == TX_BATCH)
+		flush_tx(ds);
+	ds->tx[ds->ntx++] = m;
+}
+
+static const struct net_tx_ops tx_ops = { .alloc = tx_alloc, .send = tx_send };
+
+/* ---- TCP connections as engine clients ---------------------------------- */
+
+static void format_addr(char *out, size_t n, uint32_t addr, uint16_t port)
+{
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	snprintf(out, n, "%s:%u", ip, ntohs(port));
+}
+
+static void *on_accepted(void *ctx, struct tcb *t)
+{
+	struct dpdk_shard *ds = ctx;
+	char addr[64], laddr[64];
+	format_addr(addr, sizeof(addr), t->raddr, t->rport);
+	format_addr(laddr, sizeof(laddr), t->laddr, t->lport);
+	struct client *c = client_create(ds->sh, t, -1, addr, laddr);
+	if (!c) {
+		const char *msg = client_reject_text();
+		tcp_send(t, msg, strlen(msg));
+		tcp_close(t);
+	}
+	return c;
+}
+
+static void on_received(void *ctx, void *upper, uint8_t *data, size_t len)
+{
+	(void)ctx;
+	client_feed(upper, (char *)data, len);
+}
+
+static void on_closed(void *ctx, void *upper)
+{
+	(void)ctx;
+	struct client *c = upper;
+	c->conn = NULL;
+	client_detach(c);
+}
+
+static const struct tcp_upcalls upcalls = {
+	.accepted = on_accepted, .received = on_received, .closed = on_closed,
+};
+
+/* Replies (or a close) that the engine produced this iteration go into each
+ * connection's TCP send queue. */
+static void flush_dirty_clients(struct dpdk_shard *ds)
+{
+	struct shard *sh = ds->sh;
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		struct client *c = sh->dirty[i];
+		c->dirty = false;
+		struct tcb *t = c->conn;
+		if (c->detached || !t)
+			continue;
+		size_t n = tcp_send(t, buf_head(&c->out), buf_live(&c->out));
+		buf_consume(&c->out, n);
+		if (c->close_asap && buf_live(&c->out) == 0) {
+			c->conn = NULL;
+			tcp_close(t);
+			client_detach(c);
+		}
+	}
+	sh->ndirty = 0;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static unsigned receive(struct dpdk_shard *ds)
+{
+	struct rte_mbuf *burst[RX_BURST];
+	uint16_t n = rte_eth_rx_burst(ds->port->port_id, ds->queue, burst, RX_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = burst[i];
+		/* Frames here fit one segment (no jumbo frames configured). */
+		net_input(&ds->net, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+		rte_pktmbuf_free(m);
+	}
+	return n;
+}
+
+static void idle_sleep(unsigned *idle_us)
+{
+	struct timespec ts = { 0, (long)*idle_us * 1000 };
+	nanosleep(&ts, NULL);
+	if (*idle_us < IDLE_SLEEP_MAX_US)
+		*idle_us *= 2;
+}
+
+static void dpdk_run_shard(struct engine *eng, unsigned id)
+{
+	struct dpdk_state *st = eng->dataplane;
+	struct dpdk_shard *ds = &st->shards[id];
+	struct shard *sh = ds->sh;
+	/* An lcore id gives this thread its mempool cache. */
+	if (rte_thread_register() < 0)
+		log_msg(LOG_WARNING, "shard %u: rte_thread_register failed; mbuf allocation goes "
+			"without a per-core cache", id);
+	struct net_config cfg = { .ip = st->port.ip, .netmask = st->port.netmask,
+				  .gateway = st->port.gateway };
+	memcpy(cfg.mac, st->port.mac, 6);
+	shard_update_clock(sh);
+	if (net_stack_init(&ds->net, &cfg, &tx_ops, ds, (uint64_t)sh->now_ms) < 0 ||
+	    tcp_layer_init(&ds->net.tcp, (uint16_t)CFG(port), &upcalls, ds,
+			   (uint32_t)shard_rand(sh)) < 0) {
+		atomic_fetch_add(&st->failed, 1);
+		return;
+	}
+	atomic_fetch_add(&st->ready, 1);
+	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
+	unsigned idle_spins = 0, idle_us = 1;
+	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
+		shard_update_clock(sh);
+		net_tick(&ds->net, (uint64_t)sh->now_ms);
+		unsigned work = receive(ds);
+		work += shard_drain_rings(sh);
+		flush_dirty_clients(ds);
+		tcp_flush(&ds->net);
+		work += ds->ntx;
+		flush_tx(ds);
+		shard_flush_outbox(sh);
+		shard_tick(sh);
+		if (work) {
+			idle_spins = 0;
+			idle_us = 1;
+		} else if (may_sleep && ++idle_spins > IDLE_SPINS_BEFORE_SLEEP) {
+			idle_sleep(&idle_us);
+		}
+	}
+	flush_tx(ds);
+	tcp_layer_fini(&ds->net);
+	net_stack_fini(&ds->net);
+	rte_thread_unregister();
+}
+
+/* ---- the backend -------------------------------------------------------- */
+
+static int dpdk_init(struct engine *eng)
+{
+	struct dpdk_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	eng->dataplane = st;
+	st->shards = calloc(eng->nshards, sizeof(*st->shards));
+	if (!st->shards)
+		return -ENOMEM;
+	int rc = dpdk_port_open(&st->port, eng->nshards);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		st->shards[i].sh = eng->shards[i];
+		st->shards[i].port = &st->port;
+		st->shards[i].queue = (uint16_t)i;
+	}
+	return 0;
+}
+
+static int dpdk_wait_ready(struct engine *eng)
+{
+	struct dpdk_state *st = eng->dataplane;
+	while (atomic_load(&st->ready) + atomic_load(&st->failed) < eng->nshards) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&st->failed) ? -EIO : 0;
+}
+
+/* Shards poll; a sleeping one wakes within IDLE_SLEEP_MAX_US by itself. */
+static void dpdk_wake(struct engine *eng, unsigned id)
+{
+	(void)eng;
+	(void)id;
+}
+
+static void dpdk_fini(struct engine *eng)
+{
+	struct dpdk_state *st = eng->dataplane;
+	if (!st)
+		return;
+	dpdk_port_close(&st->port);
+	free(st->shards);
+	free(st);
+	eng->dataplane = NULL;
+}
+
+const struct dataplane_backend dpdk_backend = {
+	.name = "dpdk",
+	.init = dpdk_init,
+	.run_shard = dpdk_run_shard,
+	.wait_ready = dpdk_wait_ready,
+	.wake = dpdk_wake,
+	.fini = dpdk_fini,
+};

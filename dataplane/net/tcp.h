@@ -1,0 +1,130 @@
+/* TCP (RFC 9293), passive open only: one instance per shard, connections in
+ * a hash of their 4-tuple. This first version carries a connection through
+ * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
+ * in-order delivery, the MSS option, go-back-N retransmission on an RFC 6298
+ * timer, and RST handling. Window scaling, timestamps, SACK, out-of-order
+ * queueing, NewReno, delayed ACK timers, keepalive and SYN cookies are the
+ * next steps of the DPDK issue.
+ *
+ * The layer above (the DPDK glue) sees a connection through tcp_upcalls and
+ * writes with tcp_send(); TCP owns its send queue (bytes from snd.una on,
+ * kept until acknowledged).
+ */
+#ifndef TESSERA_TCP_H
+#define TESSERA_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timer_wheel.h"
+
+struct net_stack;
+
+/* States as bit flags, so a test reads like the RFC: in_state(t, A | B). */
+enum tcp_state {
+	TCP_CLOSED = 1 << 0,
+	TCP_LISTEN = 1 << 1,
+	TCP_SYN_RECEIVED = 1 << 2,
+	TCP_ESTABLISHED = 1 << 3,
+	TCP_FIN_WAIT_1 = 1 << 4,
+	TCP_FIN_WAIT_2 = 1 << 5,
+	TCP_CLOSE_WAIT = 1 << 6,
+	TCP_CLOSING = 1 << 7,
+	TCP_LAST_ACK = 1 << 8,
+	TCP_TIME_WAIT = 1 << 9,
+};
+
+struct tcb {
+	struct tcb *hash_next;
+	struct net_stack *ns;
+	/* The 4-tuple and the peer's MAC, network byte order. */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t rmac[6];
+	enum tcp_state state;
+
+	struct {
+		uint32_t una;       /* oldest unacknowledged sequence number */
+		uint32_t nxt;       /* next sequence number to send */
+		uint32_t wnd;       /* the peer's window */
+		uint32_t wl1, wl2;  /* segment seq/ack of the last window update */
+		uint32_t iss;
+		uint16_t mss;       /* the peer's MSS option, or 536 */
+	} snd;
+	struct {
+		uint32_t nxt;       /* next sequence number expected */
+		uint32_t wnd;       /* what we advertise */
+		uint32_t irs;
+	} rcv;
+
+	/* Bytes from snd.una on: acknowledged bytes are dropped from the front,
+	 * unsent ones wait at the back. */
+	uint8_t *sndq;
+	size_t sndq_len, sndq_cap;
+	bool fin_queued;         /* the upper layer closed: FIN after sndq */
+	bool fin_sent;
+	bool ack_now;            /* an ACK is owed; sent with data or alone */
+
+	/* RFC 6298 */
+	uint32_t srtt_ms, rttvar_ms, rto_ms;
+	bool rtt_sampling;
+	uint32_t rtt_seq;
+	uint64_t rtt_sent_ms;
+	unsigned backoff;
+	struct timer rtx_timer;
+	struct timer time_wait_timer;
+
+	void *upper;             /* the upper layer's connection (engine client) */
+	bool in_flush_list;
+	struct tcb *flush_next;
+};
+
+struct tcp_upcalls {
+	/* A connection reached ESTABLISHED: return the upper layer's handle.
+	 * NULL means the upper layer refused it: if it queued bytes and called
+	 * tcp_close() they go out before the FIN, otherwise it is reset. */
+	void *(*accepted)(void *ctx, struct tcb *t);
+	/* In-order bytes arrived. Borrowed for the call, but writable: they sit
+	 * in a receive buffer the stack owns (the RESP parser unescapes inline
+	 * arguments in place). */
+	void (*received)(void *ctx, void *upper, uint8_t *data, size_t len);
+	/* The connection is gone (reset, closed, timed out): forget `upper`.
+	 * The tcb is freed right after. */
+	void (*closed)(void *ctx, void *upper);
+};
+
+struct tcp_stats {
+	uint64_t segments_in, segments_out, retransmits, resets_sent, resets_received;
+	uint64_t bad_checksum, out_of_order_dropped, connections_open, time_wait;
+};
+
+struct tcp_layer {
+	uint16_t listen_port;    /* host order */
+	const struct tcp_upcalls *up;
+	void *up_ctx;
+	struct tcb **buckets;
+	unsigned nbuckets;
+	struct tcb *flush_list;  /* connections with something to send */
+	struct tcp_stats stats;
+	uint32_t iss_seed;
+};
+
+int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_upcalls *up,
+		   void *up_ctx, uint32_t seed);
+void tcp_layer_fini(struct net_stack *ns);
+
+/* IPv4 hands TCP a segment whose IP header was verified; borrowed. */
+void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uint32_t daddr,
+	       const uint8_t *segment, size_t len);
+
+/* Queue bytes for sending; returns how many were taken (all, unless out of
+ * memory). Sending happens in tcp_flush. */
+size_t tcp_send(struct tcb *t, const void *data, size_t len);
+/* The upper layer is done: FIN once the queue has gone out. */
+void tcp_close(struct tcb *t);
+/* Send what every connection has queued and the ACKs owed: once per loop
+ * iteration, after input, so an ACK rides with the reply it caused. */
+void tcp_flush(struct net_stack *ns);
+
+#endif

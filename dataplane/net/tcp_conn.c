@@ -1,0 +1,217 @@
+/* TCP connections of one shard: the 4-tuple hash, creation, freeing, the
+ * send queue, and the two timers (retransmission, TIME-WAIT). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_stack.h"
+#include "tcp.h"
+#include "tcp_internal.h"
+
+#define TCP_BUCKETS 4096   /* power of two; chains stay short at 10k connections */
+
+int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_upcalls *up,
+		   void *up_ctx, uint32_t seed)
+{
+	memset(tl, 0, sizeof(*tl));
+	tl->buckets = calloc(TCP_BUCKETS, sizeof(*tl->buckets));
+	if (!tl->buckets)
+		return -ENOMEM;
+	tl->nbuckets = TCP_BUCKETS;
+	tl->listen_port = listen_port;
+	tl->up = up;
+	tl->up_ctx = up_ctx;
+	tl->iss_seed = seed;
+	return 0;
+}
+
+void tcp_layer_fini(struct net_stack *ns)
+{
+	struct tcp_layer *tl = &ns->tcp;
+	for (unsigned b = 0; tl->buckets && b < tl->nbuckets; b++) {
+		while (tl->buckets[b])
+			tcp_free(ns, tl->buckets[b]);
+	}
+	free(tl->buckets);
+	tl->buckets = NULL;
+}
+
+static unsigned tuple_hash(const struct tcp_layer *tl, uint32_t raddr, uint16_t rport,
+			   uint32_t laddr, uint16_t lport)
+{
+	uint32_t h = raddr * 0x9E3779B1u ^ ((uint32_t)rport << 16 | lport) * 0x85EBCA77u ^ laddr;
+	h ^= h >> 15;
+	return h & (tl->nbuckets - 1);
+}
+
+struct tcb *tcp_lookup(struct net_stack *ns, uint32_t raddr, uint16_t rport, uint32_t laddr,
+		       uint16_t lport)
+{
+	struct tcp_layer *tl = &ns->tcp;
+	struct tcb *t = tl->buckets[tuple_hash(tl, raddr, rport, laddr, lport)];
+	for (; t; t = t->hash_next)
+		if (t->raddr == raddr && t->rport == rport && t->laddr == laddr && t->lport == lport)
+			return t;
+	return NULL;
+}
+
+/* RFC 6528's idea in small: a clock part so a reused 4-tuple gets a fresh
+ * ISS, and a keyed hash so an off-path attacker cannot guess it. */
+static uint32_t initial_sequence(struct net_stack *ns, uint32_t raddr, uint16_t rport)
+{
+	uint32_t h = (raddr ^ ns->tcp.iss_seed) * 0x9E3779B1u + rport * 0x85EBCA77u;
+	h ^= h >> 13;
+	return h + (uint32_t)(ns->now_ms * 250); /* 4 µs ticks, as RFC 793's clock */
+}
+
+struct tcb *tcp_create(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr, uint16_t rport,
+		       uint32_t laddr, uint16_t lport)
+{
+	struct tcp_layer *tl = &ns->tcp;
+	struct tcb *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->ns = ns;
+	t->raddr = raddr;
+	t->rport = rport;
+	t->laddr = laddr;
+	t->lport = lport;
+	memcpy(t->rmac, rmac, 6);
+	t->state = TCP_LISTEN;
+	t->snd.iss = initial_sequence(ns, raddr, rport);
+	t->snd.una = t->snd.nxt = t->snd.iss;
+	t->snd.mss = TCP_DEFAULT_MSS;
+	t->rcv.wnd = TCP_RECEIVE_WINDOW;
+	t->rto_ms = TCP_RTO_INITIAL_MS;
+	timer_init(&t->rtx_timer, tcp_retransmit_timeout, t);
+	timer_init(&t->time_wait_timer, tcp_time_wait_timeout, t);
+	unsigned b = tuple_hash(tl, raddr, rport, laddr, lport);
+	t->hash_next = tl->buckets[b];
+	tl->buckets[b] = t;
+	tl->stats.connections_open++;
+	return t;
+}
+
+static void unlink_flush(struct tcp_layer *tl, struct tcb *t)
+{
+	if (!t->in_flush_list)
+		return;
+	for (struct tcb **p = &tl->flush_list; *p; p = &(*p)->flush_next) {
+		if (*p == t) {
+			*p = t->flush_next;
+			break;
+		}
+	}
+	t->in_flush_list = false;
+}
+
+void tcp_free(struct net_stack *ns, struct tcb *t)
+{
+	struct tcp_layer *tl = &ns->tcp;
+	if (t->upper && tl->up->closed)
+		tl->up->closed(tl->up_ctx, t->upper);
+	t->upper = NULL;
+	timer_cancel(&t->rtx_timer);
+	timer_cancel(&t->time_wait_timer);
+	unlink_flush(tl, t);
+	unsigned b = tuple_hash(tl, t->raddr, t->rport, t->laddr, t->lport);
+	for (struct tcb **p = &tl->buckets[b]; *p; p = &(*p)->hash_next) {
+		if (*p == t) {
+			*p = t->hash_next;
+			break;
+		}
+	}
+	if (t->state == TCP_TIME_WAIT)
+		tl->stats.time_wait--;
+	tl->stats.connections_open--;
+	free(t->sndq);
+	free(t);
+}
+
+void tcp_want_flush(struct tcb *t)
+{
+	struct tcp_layer *tl = &t->ns->tcp;
+	if (t->in_flush_list)
+		return;
+	t->in_flush_list = true;
+	t->flush_next = tl->flush_list;
+	tl->flush_list = t;
+}
+
+/* ---- the send queue ----------------------------------------------------- */
+
+size_t tcp_send(struct tcb *t, const void *data, size_t len)
+{
+	if (len == 0 || t->fin_queued || !(t->state & (TCP_ESTABLISHED | TCP_CLOSE_WAIT)))
+		return 0;
+	if (t->sndq_cap - t->sndq_len < len) {
+		size_t cap = t->sndq_cap ? t->sndq_cap : 4096;
+		while (cap - t->sndq_len < len)
+			cap *= 2;
+		uint8_t *q = realloc(t->sndq, cap);
+		if (!q)
+			return 0;
+		t->sndq = q;
+		t->sndq_cap = cap;
+	}
+	memcpy(t->sndq + t->sndq_len, data, len);
+	t->sndq_len += len;
+	tcp_want_flush(t);
+	return len;
+}
+
+/* Drop `n` acknowledged bytes from the front of the send queue. */
+void tcp_sndq_consume(struct tcb *t, size_t n)
+{
+	if (n > t->sndq_len)
+		n = t->sndq_len;
+	memmove(t->sndq, t->sndq + n, t->sndq_len - n);
+	t->sndq_len -= n;
+}
+
+void tcp_close(struct tcb *t)
+{
+	t->upper = NULL;
+	if (t->fin_queued)
+		return;
+	if (t->state & (TCP_SYN_RECEIVED | TCP_LISTEN)) {
+		tcp_send_reset_for(t);
+		tcp_free(t->ns, t);
+		return;
+	}
+	t->fin_queued = true;
+	tcp_want_flush(t);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+void tcp_retransmit_timeout(struct timer *tm, void *arg)
+{
+	(void)tm;
+	struct tcb *t = arg;
+	struct net_stack *ns = t->ns;
+	if (++t->backoff > TCP_MAX_RETRIES) {
+		tcp_free(ns, t);
+		return;
+	}
+	ns->tcp.stats.retransmits++;
+	/* RFC 6298 5.5-5.6: back off, and restart from the oldest unacked
+	 * byte (go-back-N); Karn: no RTT sample from a retransmission. */
+	t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : t->rto_ms * 2;
+	t->rtt_sampling = false;
+	if (t->state == TCP_SYN_RECEIVED) {
+		tcp_send_syn_ack(t);
+	} else {
+		t->snd.nxt = t->snd.una;
+		t->fin_sent = false;
+		tcp_output(t);
+	}
+	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
+}
+
+void tcp_time_wait_timeout(struct timer *tm, void *arg)
+{
+	(void)tm;
+	struct tcb *t = arg;
+	tcp_free(t->ns, t);
+}

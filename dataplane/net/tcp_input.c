@@ -1,0 +1,322 @@
+/* TCP input, following RFC 9293 3.10.7 "SEGMENT ARRIVES" step by step. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "net_stack.h"
+#include "tcp.h"
+#include "tcp_internal.h"
+#include "tcp_seq.h"
+#include "wire_format.h"
+
+struct tcp_segment {
+	uint16_t sport, dport;      /* network order */
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint32_t wnd;
+	uint16_t mss;               /* 0 if no option */
+	const uint8_t *data;
+	uint32_t len;               /* payload bytes */
+};
+
+static void parse_options(const uint8_t *opt, size_t len, struct tcp_segment *s)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t kind = opt[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len)
+			break;
+		if (kind == 2 && opt[i + 1] == 4)
+			s->mss = be16_get(opt + i + 2);
+		i += opt[i + 1];
+	}
+}
+
+static bool parse(const uint8_t *seg, size_t len, struct tcp_segment *s)
+{
+	if (len < 20)
+		return false;
+	size_t doff = (size_t)(seg[12] >> 4) * 4;
+	if (doff < 20 || doff > len)
+		return false;
+	memset(s, 0, sizeof(*s));
+	memcpy(&s->sport, seg, 2);
+	memcpy(&s->dport, seg + 2, 2);
+	s->seq = be32_get(seg + 4);
+	s->ack = be32_get(seg + 8);
+	s->flags = seg[13];
+	s->wnd = be16_get(seg + 14);
+	parse_options(seg + 20, doff - 20, s);
+	s->data = seg + doff;
+	s->len = (uint32_t)(len - doff);
+	return true;
+}
+
+/* 3.10.7.4 first: is any of the segment inside the receive window? */
+static bool acceptable(const struct tcb *t, const struct tcp_segment *s)
+{
+	uint32_t seg_len = s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
+	uint32_t nxt = t->rcv.nxt, end = t->rcv.nxt + t->rcv.wnd;
+	if (seg_len == 0 && t->rcv.wnd == 0)
+		return s->seq == nxt;
+	if (seg_len == 0)
+		return seq_leq(nxt, s->seq) && seq_lt(s->seq, end);
+	if (t->rcv.wnd == 0)
+		return false;
+	return (seq_leq(nxt, s->seq) && seq_lt(s->seq, end)) ||
+	       (seq_leq(nxt, s->seq + seg_len - 1) && seq_lt(s->seq + seg_len - 1, end));
+}
+
+static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t saddr,
+			 uint32_t daddr, const struct tcp_segment *s)
+{
+	/* 3.10.7.2: first check for an RST, second for an ACK, third a SYN. */
+	if (s->flags & TCP_RST)
+		return;
+	if (s->flags & TCP_ACK) {
+		tcp_send_reset_reply(ns, mac, saddr, daddr, s->sport, s->dport, s->seq, s->ack,
+				     s->flags, s->len);
+		return;
+	}
+	if (!(s->flags & TCP_SYN))
+		return;
+	struct tcb *t = tcp_create(ns, mac, saddr, s->sport, daddr, s->dport);
+	if (!t)
+		return;
+	t->rcv.irs = s->seq;
+	t->rcv.nxt = s->seq + 1;
+	t->snd.wnd = s->wnd;
+	t->snd.wl1 = s->seq;
+	if (s->mss)
+		t->snd.mss = s->mss < TCP_OUR_MSS ? s->mss : TCP_OUR_MSS;
+	t->state = TCP_SYN_RECEIVED;
+	tcp_send_syn_ack(t);
+	t->snd.nxt = t->snd.iss + 1;
+	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
+}
+
+static void update_rtt(struct tcb *t, uint32_t ack)
+{
+	if (!t->rtt_sampling || seq_lt(ack, t->rtt_seq + 1))
+		return;
+	t->rtt_sampling = false;
+	uint32_t r = (uint32_t)(t->ns->now_ms - t->rtt_sent_ms);
+	/* RFC 6298 2.2-2.3 */
+	if (t->srtt_ms == 0) {
+		t->srtt_ms = r ? r : 1;
+		t->rttvar_ms = r / 2;
+	} else {
+		uint32_t diff = t->srtt_ms > r ? t->srtt_ms - r : r - t->srtt_ms;
+		t->rttvar_ms = (3 * t->rttvar_ms + diff) / 4;
+		t->srtt_ms = (7 * t->srtt_ms + r) / 8;
+	}
+	uint32_t rto = t->srtt_ms + (4 * t->rttvar_ms > 1 ? 4 * t->rttvar_ms : 1);
+	t->rto_ms = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+}
+
+static void enter_time_wait(struct tcb *t)
+{
+	t->state = TCP_TIME_WAIT;
+	t->ns->tcp.stats.time_wait++;
+	timer_cancel(&t->rtx_timer);
+	timer_arm(&t->ns->timers, &t->time_wait_timer, TCP_TIME_WAIT_MS);
+}
+
+/* Step 5: the ACK field. Returns false if the connection is gone. */
+static bool process_ack(struct tcb *t, const struct tcp_segment *s)
+{
+	struct net_stack *ns = t->ns;
+	if (t->state == TCP_SYN_RECEIVED) {
+		if (!(seq_lt(t->snd.una, s->ack) && seq_leq(s->ack, t->snd.nxt))) {
+			tcp_send_reset_reply(ns, t->rmac, t->raddr, t->laddr, s->sport, s->dport,
+					     s->seq, s->ack, s->flags, s->len);
+			return true;
+		}
+		t->state = TCP_ESTABLISHED;
+		t->snd.una = s->ack;
+		t->snd.wnd = s->wnd;
+		t->snd.wl1 = s->seq;
+		t->snd.wl2 = s->ack;
+		t->backoff = 0;
+		timer_cancel(&t->rtx_timer);
+		t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
+		if (!t->upper && !t->fin_queued) {
+			tcp_send_reset_for(t);
+			tcp_free(ns, t);
+			return false;
+		}
+		return true;
+	}
+	if (seq_gt(s->ack, t->snd.nxt)) {
+		t->ack_now = true; /* acknowledges something not yet sent */
+		return true;
+	}
+	if (seq_lt(t->snd.una, s->ack)) {
+		uint32_t acked = s->ack - t->snd.una;
+		bool fin_acked = t->fin_sent && s->ack == t->snd.nxt;
+		tcp_sndq_consume(t, acked - (fin_acked ? 1 : 0));
+		update_rtt(t, s->ack);
+		t->snd.una = s->ack;
+		t->backoff = 0;
+		timer_cancel(&t->rtx_timer);
+		if (t->snd.una != t->snd.nxt)
+			timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
+		if (fin_acked) {
+			if (t->state == TCP_FIN_WAIT_1)
+				t->state = TCP_FIN_WAIT_2;
+			else if (t->state == TCP_CLOSING)
+				enter_time_wait(t);
+			else if (t->state == TCP_LAST_ACK) {
+				tcp_free(ns, t);
+				return false;
+			}
+		}
+		tcp_want_flush(t);
+	}
+	/* Window update (3.10.7.4, fifth step): only from a newer segment. */
+	if (seq_lt(t->snd.wl1, s->seq) || (t->snd.wl1 == s->seq && seq_leq(t->snd.wl2, s->ack))) {
+		if (s->wnd > t->snd.wnd)
+			tcp_want_flush(t);
+		t->snd.wnd = s->wnd;
+		t->snd.wl1 = s->seq;
+		t->snd.wl2 = s->ack;
+	}
+	return true;
+}
+
+/* Step 7: segment text, in order only (out-of-order segments are dropped
+ * and a duplicate ACK asks for a retransmission). */
+static void process_text(struct tcb *t, const struct tcp_segment *s)
+{
+	struct net_stack *ns = t->ns;
+	if (s->len == 0 || !(t->state & (TCP_ESTABLISHED | TCP_FIN_WAIT_1 | TCP_FIN_WAIT_2)))
+		return;
+	t->ack_now = true;
+	if (seq_gt(s->seq, t->rcv.nxt)) {
+		ns->tcp.stats.out_of_order_dropped++;
+		return;
+	}
+	uint32_t skip = t->rcv.nxt - s->seq; /* already received */
+	if (skip >= s->len)
+		return;
+	uint32_t n = s->len - skip;
+	t->rcv.nxt += n;
+	tcp_want_flush(t);
+	/* The frame is the receive path's own buffer (see tcp_upcalls). */
+	if (t->upper)
+		ns->tcp.up->received(ns->tcp.up_ctx, t->upper, (uint8_t *)(uintptr_t)(s->data + skip), n);
+}
+
+/* Step 8: FIN. Returns false if the connection is gone. */
+static bool process_fin(struct tcb *t, const struct tcp_segment *s)
+{
+	if (!(s->flags & TCP_FIN) || s->seq + s->len != t->rcv.nxt)
+		return true;
+	t->rcv.nxt++;
+	t->ack_now = true;
+	tcp_want_flush(t);
+	switch (t->state) {
+	case TCP_ESTABLISHED:
+		t->state = TCP_CLOSE_WAIT;
+		/* The peer will send nothing more: as a Redis server does when a
+		 * read returns 0, drop the client and close our side too. */
+		if (t->upper) {
+			void *up = t->upper;
+			t->upper = NULL;
+			t->ns->tcp.up->closed(t->ns->tcp.up_ctx, up);
+		}
+		tcp_close(t);
+		break;
+	case TCP_FIN_WAIT_1:
+		t->state = TCP_CLOSING;
+		break;
+	case TCP_FIN_WAIT_2:
+		enter_time_wait(t);
+		break;
+	case TCP_TIME_WAIT:
+		timer_cancel(&t->time_wait_timer);
+		timer_arm(&t->ns->timers, &t->time_wait_timer, TCP_TIME_WAIT_MS);
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uint32_t daddr,
+	       const uint8_t *segment, size_t len)
+{
+	struct tcp_layer *tl = &ns->tcp;
+	struct tcp_segment s;
+	if (!tl->buckets) {
+		ns->stats.rx_dropped++; /* no TCP on this stack (unit tests of lower layers) */
+		return;
+	}
+	tl->stats.segments_in++;
+	if (!parse(segment, len, &s)) {
+		ns->stats.rx_dropped++;
+		return;
+	}
+	uint32_t sum = checksum_pseudo_header(saddr, daddr, 6, (uint16_t)len);
+	if (checksum_finish(checksum_partial(segment, len, sum)) != 0) {
+		tl->stats.bad_checksum++;
+		ns->stats.rx_bad_checksum++;
+		return;
+	}
+	struct tcb *t = tcp_lookup(ns, saddr, s.sport, daddr, s.dport);
+	if (!t) {
+		if (ntohs(s.dport) == tl->listen_port)
+			listen_input(ns, src_mac, saddr, daddr, &s);
+		else if (!(s.flags & TCP_RST))
+			tcp_send_reset_reply(ns, src_mac, saddr, daddr, s.sport, s.dport, s.seq,
+					     s.ack, s.flags, s.len + !!(s.flags & (TCP_SYN | TCP_FIN)));
+		return;
+	}
+	if (t->state == TCP_SYN_RECEIVED && (s.flags & TCP_SYN) && !(s.flags & TCP_ACK) &&
+	    s.seq == t->rcv.irs) {
+		tcp_send_syn_ack(t); /* our SYN-ACK was lost: the peer repeats its SYN */
+		return;
+	}
+	/* First: sequence number. */
+	if (!acceptable(t, &s)) {
+		if (!(s.flags & TCP_RST)) {
+			t->ack_now = true;
+			tcp_want_flush(t);
+		}
+		return;
+	}
+	/* Second: RST. RFC 5961 3.2: only an exact match resets; anything else
+	 * in the window gets a challenge ACK. */
+	if (s.flags & TCP_RST) {
+		if (s.seq == t->rcv.nxt) {
+			tl->stats.resets_received++;
+			tcp_free(ns, t);
+		} else {
+			t->ack_now = true;
+			tcp_want_flush(t);
+		}
+		return;
+	}
+	/* Fourth: a SYN in a synchronized state gets a challenge ACK
+	 * (RFC 5961 4.2). */
+	if (s.flags & TCP_SYN) {
+		t->ack_now = true;
+		tcp_want_flush(t);
+		return;
+	}
+	/* Fifth: the ACK field; a segment without one is dropped. */
+	if (!(s.flags & TCP_ACK))
+		return;
+	if (!process_ack(t, &s))
+		return;
+	if (t->state == TCP_TIME_WAIT && !(s.flags & TCP_FIN))
+		return;
+	process_text(t, &s);
+	process_fin(t, &s);
+}

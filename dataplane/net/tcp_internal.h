@@ -1,0 +1,46 @@
+/* Shared by tcp_conn.c, tcp_input.c and tcp_output.c; not for other layers. */
+#ifndef TESSERA_TCP_INTERNAL_H
+#define TESSERA_TCP_INTERNAL_H
+
+#include "tcp.h"
+
+#define TCP_DEFAULT_MSS 536         /* RFC 9293 3.7.1: without the option */
+#define TCP_OUR_MSS 1460            /* Ethernet MTU 1500 - 40 */
+#define TCP_RECEIVE_WINDOW 65535    /* no window scaling yet */
+#define TCP_RTO_INITIAL_MS 1000     /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_MS 200          /* Linux's floor; RFC 6298 suggests 1 s */
+#define TCP_RTO_MAX_MS 60000
+#define TCP_MAX_RETRIES 8
+/* 2*MSL. RFC 9293 takes MSL as 2 minutes; on a LAN appliance whose peers
+ * choose fresh ports this only has to outlast stray segments. */
+#define TCP_TIME_WAIT_MS 2000
+
+#include "wire_format.h"
+
+enum {
+	TCP_FIN = TCP_FLAG_FIN, TCP_SYN = TCP_FLAG_SYN, TCP_RST = TCP_FLAG_RST,
+	TCP_PSH = TCP_FLAG_PSH, TCP_ACK = TCP_FLAG_ACK,
+};
+
+struct tcb *tcp_lookup(struct net_stack *ns, uint32_t raddr, uint16_t rport, uint32_t laddr,
+		       uint16_t lport);
+struct tcb *tcp_create(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr, uint16_t rport,
+		       uint32_t laddr, uint16_t lport);
+/* Tell the upper layer (if still attached) and free the connection. */
+void tcp_free(struct net_stack *ns, struct tcb *t);
+void tcp_want_flush(struct tcb *t);
+void tcp_sndq_consume(struct tcb *t, size_t n);
+void tcp_retransmit_timeout(struct timer *tm, void *arg);
+void tcp_time_wait_timeout(struct timer *tm, void *arg);
+
+/* tcp_output.c */
+void tcp_output(struct tcb *t);
+void tcp_send_syn_ack(struct tcb *t);
+void tcp_send_ack(struct tcb *t);
+void tcp_send_reset_for(struct tcb *t);
+/* A reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset_reply(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr,
+			  uint32_t laddr, uint16_t rport, uint16_t lport, uint32_t seg_seq,
+			  uint32_t seg_ack, uint8_t seg_flags, uint32_t seg_len);
+
+#endif
