@@ -168,10 +168,20 @@ static void section_shards(struct buf *b, struct engine *eng)
 	}
 }
 
+static void section_dataplane(struct buf *b, struct engine *eng)
+{
+	buf_append_str(b, "# Dataplane\r\n");
+	if (eng->dataplane_info)
+		eng->dataplane_info(eng, b);
+	else
+		buf_append_str(b, "dataplane:kernel\r\n");
+}
+
 enum { SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION,
-       SEC_CPU, SEC_KEYSPACE, SEC_SHARDS, SEC_COUNT };
+       SEC_CPU, SEC_KEYSPACE, SEC_SHARDS, SEC_DATAPLANE, SEC_COUNT };
 static const char *section_names[SEC_COUNT] = {
 	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "shards",
+	"dataplane",
 };
 
 void cmd_info(struct cmd_ctx *ctx)
@@ -207,6 +217,7 @@ void cmd_info(struct cmd_ctx *ctx)
 		case SEC_STATS: section_stats(&b, &t); break;
 		case SEC_KEYSPACE: section_keyspace(&b, &t); break;
 		case SEC_SHARDS: section_shards(&b, eng); break;
+		case SEC_DATAPLANE: section_dataplane(&b, eng); break;
 		default: plain[i](&b); break;
 		}
 	}

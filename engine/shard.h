@@ -95,6 +95,9 @@ struct engine {
 	_Atomic int64_t stat_reset_ms;
 	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
 	void (*wake)(struct engine *eng, unsigned id);
+	/* Set by a dataplane that has its own figures: append INFO's
+	 * "dataplane" section body (any shard's thread may call it). */
+	void (*dataplane_info)(struct engine *eng, struct buf *out);
 	void *dataplane;
 };
 

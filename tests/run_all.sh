@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every Tessera test: unit tests and the redis-py integration suite on a
 # normal build (-Werror) and on an ASan+UBSan build, the differential test
-# against Debian's redis-server, and the redis-benchmark smoke test.
+# against Debian's redis-server, the DPDK dataplane in network namespaces,
+# and the redis-benchmark smoke test.
 # Installs what it lacks with apt-get (Debian 12, as root). Ends with the line
 # "N passed, N failed"; exits non-zero if anything failed.
 set -u
@@ -9,8 +10,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=/usr/bin/python3   # Debian's python3, with python3-redis and pytest
 
-DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev
-      redis-server redis-tools python3-redis python3-pytest python3-hypothesis"
+DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev libdpdk-dev
+      redis-server redis-tools python3-redis python3-pytest python3-hypothesis
+      iproute2 ethtool iputils-ping"
 missing=$(for p in $DEPS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
 	echo "== installing: $missing"
@@ -81,6 +83,7 @@ if build build; then
 	run_unit build
 	run_pytest "integration (normal build)" "$ROOT/build/tessera-server" tests/integration
 	run_pytest "differential vs redis-server" "$ROOT/build/tessera-server" tests/differential
+	run_pytest "DPDK dataplane (network namespaces, af_packet)" "$ROOT/build/tessera-server" tests/dpdk
 	echo "== redis-benchmark smoke"
 	if TESSERA_BIN=$ROOT/build/tessera-server bash tests/smoke/benchmark_smoke.sh; then count 1 0; else count 0 1; fi
 else

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "resp_parse.h"
+#include "rss.h"
 
 #define RX_DESCRIPTORS 1024
 #define TX_DESCRIPTORS 1024
@@ -162,6 +163,32 @@ int dpdk_port_open(struct dpdk_port *port, unsigned nshards)
 		port->port_id, port->mac[0], port->mac[1], port->mac[2], port->mac[3], port->mac[4],
 		port->mac[5], nshards, port->rss ? " with RSS" : "", CFG(ip));
 	return 0;
+}
+
+void dpdk_port_program_rss(struct dpdk_port *port, const struct rss_config *rss)
+{
+	if (!port->rss)
+		return;
+	struct rte_eth_rss_conf conf = {
+		.rss_key = (uint8_t *)(uintptr_t)rss->key, .rss_key_len = RSS_KEY_LEN,
+		.rss_hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP,
+	};
+	if (rte_eth_dev_rss_hash_update(port->port_id, &conf) < 0)
+		log_msg(LOG_NOTICE, "port %u keeps its own RSS key; misdirected segments are forwarded",
+			port->port_id);
+	struct rte_eth_dev_info info;
+	if (rte_eth_dev_info_get(port->port_id, &info) < 0 || info.reta_size == 0)
+		return;
+	struct rte_eth_rss_reta_entry64 reta[info.reta_size / RTE_ETH_RETA_GROUP_SIZE + 1];
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < info.reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			rss->reta[i % RSS_RETA_SIZE];
+	}
+	if (rte_eth_dev_rss_reta_update(port->port_id, reta, info.reta_size) < 0)
+		log_msg(LOG_NOTICE, "port %u keeps its own RSS table; misdirected segments are forwarded",
+			port->port_id);
 }
 
 void dpdk_port_close(struct dpdk_port *port)

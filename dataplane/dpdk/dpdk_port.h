@@ -24,4 +24,10 @@ struct dpdk_port {
 int dpdk_port_open(struct dpdk_port *port, unsigned nshards);
 void dpdk_port_close(struct dpdk_port *port);
 
+struct rss_config;
+/* Program our key and redirection table into a port with RSS, so that the
+ * queue a NIC picks is the owner the stack computes (best effort: a port
+ * that refuses keeps its own spreading, and the stack forwards). */
+void dpdk_port_program_rss(struct dpdk_port *port, const struct rss_config *rss);
+
 #endif

@@ -24,13 +24,26 @@
 #include "dpdk_port.h"
 #include "log.h"
 #include "net_stack.h"
+#include "rss.h"
 #include "shard.h"
+#include "spsc_ring.h"
 #include "tcp.h"
 
 #define RX_BURST 32
 #define TX_BATCH 64
 #define IDLE_SPINS_BEFORE_SLEEP 1024
 #define IDLE_SLEEP_MAX_US 1000
+
+#define FORWARD_RING_SIZE 1024
+
+/* Figures other threads read for INFO dataplane: the owner publishes them
+ * every PUBLISH_MS from its plain counters. */
+struct dataplane_figures {
+	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
+	_Atomic uint64_t bad_checksum, retransmits, out_of_order, connections, time_wait;
+	_Atomic uint64_t forwarded_out, forwarded_in, forward_ring_full;
+};
+#define PUBLISH_MS 100
 
 struct dpdk_shard {
 	struct shard *sh;
@@ -40,10 +53,17 @@ struct dpdk_shard {
 	struct rte_mbuf *tx[TX_BATCH];
 	unsigned ntx;
 	uint64_t tx_dropped;          /* the queue was full */
+	/* Segments of flows another shard owns (see rss.h), by destination. */
+	struct spsc_ring **forward_out;
+	struct spsc_ring **forward_in;
+	uint64_t forwarded_out, forwarded_in, forward_ring_full;
+	uint64_t published_ms;
+	struct dataplane_figures figures;
 };
 
 struct dpdk_state {
 	struct dpdk_port port;
+	struct rss_config rss;
 	struct dpdk_shard *shards;
 	_Atomic unsigned ready, failed;
 };
@@ -156,17 +176,104 @@ static void flush_dirty_clients(struct dpdk_shard *ds)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-static unsigned receive(struct dpdk_shard *ds)
+static void input_and_free(struct dpdk_shard *ds, struct rte_mbuf *m)
+{
+	/* Frames here fit one segment (no jumbo frames configured). */
+	net_input(&ds->net, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+	rte_pktmbuf_free(m);
+}
+
+/* A TCP segment belongs to the shard rss_frame_owner() names, whatever
+ * queue it came in on; others go to that shard over its ring. The ring
+ * takes ownership of the mbuf; a full ring drops it (TCP retransmits). */
+static void forward(struct dpdk_shard *ds, unsigned owner, struct rte_mbuf *m)
+{
+	void *obj = m;
+	if (spsc_ring_enqueue_burst(ds->forward_out[owner], &obj, 1) == 1) {
+		ds->forwarded_out++;
+	} else {
+		ds->forward_ring_full++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static unsigned receive(struct dpdk_state *st, struct dpdk_shard *ds)
 {
 	struct rte_mbuf *burst[RX_BURST];
 	uint16_t n = rte_eth_rx_burst(ds->port->port_id, ds->queue, burst, RX_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = burst[i];
-		/* Frames here fit one segment (no jumbo frames configured). */
-		net_input(&ds->net, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
-		rte_pktmbuf_free(m);
+		int owner = ds->port->nqueues > 1
+			? rss_frame_owner(&st->rss, rte_pktmbuf_mtod(m, const uint8_t *),
+					  rte_pktmbuf_data_len(m))
+			: -1;
+		if (owner >= 0 && owner != ds->queue)
+			forward(ds, (unsigned)owner, m);
+		else
+			input_and_free(ds, m);
 	}
-	return n;
+	unsigned total = n;
+	for (unsigned j = 0; ds->forward_in && j < ds->port->nqueues; j++) {
+		if (!ds->forward_in[j])
+			continue;
+		void *objs[RX_BURST];
+		unsigned k = spsc_ring_dequeue_burst(ds->forward_in[j], objs, RX_BURST);
+		for (unsigned i = 0; i < k; i++)
+			input_and_free(ds, objs[i]);
+		ds->forwarded_in += k;
+		total += k;
+	}
+	return total;
+}
+
+static void publish_figures(struct dpdk_shard *ds)
+{
+	if ((uint64_t)ds->sh->now_ms - ds->published_ms < PUBLISH_MS)
+		return;
+	ds->published_ms = (uint64_t)ds->sh->now_ms;
+	const struct net_stats *n = &ds->net.stats;
+	const struct tcp_stats *t = &ds->net.tcp.stats;
+	struct dataplane_figures *f = &ds->figures;
+	STAT_SET(f->rx_packets, n->rx_packets);
+	STAT_SET(f->rx_bytes, n->rx_bytes);
+	STAT_SET(f->tx_packets, n->tx_packets);
+	STAT_SET(f->tx_bytes, n->tx_bytes);
+	STAT_SET(f->rx_dropped, n->rx_dropped);
+	STAT_SET(f->tx_dropped, ds->tx_dropped + n->tx_alloc_failures);
+	STAT_SET(f->bad_checksum, n->rx_bad_checksum);
+	STAT_SET(f->retransmits, t->retransmits);
+	STAT_SET(f->out_of_order, t->out_of_order_dropped);
+	STAT_SET(f->connections, t->connections_open - t->time_wait);
+	STAT_SET(f->time_wait, t->time_wait);
+	STAT_SET(f->forwarded_out, ds->forwarded_out);
+	STAT_SET(f->forwarded_in, ds->forwarded_in);
+	STAT_SET(f->forward_ring_full, ds->forward_ring_full);
+}
+
+static void dpdk_info(struct engine *eng, struct buf *out)
+{
+	struct dpdk_state *st = eng->dataplane;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "dataplane:dpdk\r\nport_rss:%s\r\n",
+			 st->port.rss ? "yes" : "no");
+	buf_append(out, line, (size_t)n);
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct dataplane_figures *f = &st->shards[i].figures;
+		n = snprintf(line, sizeof(line),
+			"shard%u:rx_packets=%llu,rx_bytes=%llu,tx_packets=%llu,tx_bytes=%llu,"
+			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
+			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
+			"forwarded_in=%llu,forward_ring_full=%llu\r\n", i,
+			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
+			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
+			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
+			(unsigned long long)STAT_GET(f->bad_checksum), (unsigned long long)STAT_GET(f->retransmits),
+			(unsigned long long)STAT_GET(f->out_of_order), (unsigned long long)STAT_GET(f->connections),
+			(unsigned long long)STAT_GET(f->time_wait), (unsigned long long)STAT_GET(f->forwarded_out),
+			(unsigned long long)STAT_GET(f->forwarded_in),
+			(unsigned long long)STAT_GET(f->forward_ring_full));
+		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+	}
 }
 
 static void idle_sleep(unsigned *idle_us)
@@ -202,7 +309,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
 		shard_update_clock(sh);
 		net_tick(&ds->net, (uint64_t)sh->now_ms);
-		unsigned work = receive(ds);
+		unsigned work = receive(st, ds);
 		work += shard_drain_rings(sh);
 		flush_dirty_clients(ds);
 		tcp_flush(&ds->net);
@@ -210,6 +317,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		flush_tx(ds);
 		shard_flush_outbox(sh);
 		shard_tick(sh);
+		publish_figures(ds);
 		if (work) {
 			idle_spins = 0;
 			idle_us = 1;
@@ -237,11 +345,30 @@ static int dpdk_init(struct engine *eng)
 	int rc = dpdk_port_open(&st->port, eng->nshards);
 	if (rc < 0)
 		return rc;
+	rss_config_default(&st->rss, eng->nshards);
+	dpdk_port_program_rss(&st->port, &st->rss);
 	for (unsigned i = 0; i < eng->nshards; i++) {
-		st->shards[i].sh = eng->shards[i];
-		st->shards[i].port = &st->port;
-		st->shards[i].queue = (uint16_t)i;
+		struct dpdk_shard *ds = &st->shards[i];
+		ds->sh = eng->shards[i];
+		ds->port = &st->port;
+		ds->queue = (uint16_t)i;
+		ds->forward_out = calloc(eng->nshards, sizeof(*ds->forward_out));
+		ds->forward_in = calloc(eng->nshards, sizeof(*ds->forward_in));
+		if (!ds->forward_out || !ds->forward_in)
+			return -ENOMEM;
 	}
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		for (unsigned j = 0; j < eng->nshards; j++) {
+			if (i == j)
+				continue;
+			struct spsc_ring *r = spsc_ring_create(FORWARD_RING_SIZE);
+			if (!r)
+				return -ENOMEM;
+			st->shards[i].forward_out[j] = r;
+			st->shards[j].forward_in[i] = r;
+		}
+	}
+	eng->dataplane_info = dpdk_info;
 	return 0;
 }
 
@@ -267,6 +394,18 @@ static void dpdk_fini(struct engine *eng)
 	struct dpdk_state *st = eng->dataplane;
 	if (!st)
 		return;
+	for (unsigned i = 0; st->shards && i < eng->nshards; i++) {
+		struct dpdk_shard *ds = &st->shards[i];
+		for (unsigned j = 0; ds->forward_out && j < eng->nshards; j++) {
+			/* Segments still in flight between shards: free them. */
+			void *m;
+			while (ds->forward_out[j] && spsc_ring_dequeue_burst(ds->forward_out[j], &m, 1))
+				rte_pktmbuf_free(m);
+			spsc_ring_free(ds->forward_out[j]);
+		}
+		free(ds->forward_out);
+		free(ds->forward_in);
+	}
 	dpdk_port_close(&st->port);
 	free(st->shards);
 	free(st);
