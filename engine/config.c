@@ -66,6 +66,7 @@ static const struct option options[] = {
 	{ "netmask", OPT_IPV4, STR(netmask), 0, 0, NULL, false, "255.255.255.0" },
 	{ "gateway", OPT_IPV4, STR(gateway), 0, 0, NULL, false, "" },
 	{ "dpdk-idle-sleep", OPT_ENUM, NUM(dpdk_idle_sleep), 0, 0, yes_no, false, "yes" },
+	{ "dpdk-fault-inject", OPT_STRING, STR(dpdk_fault_inject), 0, 0, NULL, false, "" },
 };
 
 #define OPTION_COUNT ((int)(sizeof(options) / sizeof(options[0])))

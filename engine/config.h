@@ -52,6 +52,7 @@ struct server_config {
 	char *_Atomic netmask;
 	char *_Atomic gateway;
 	_Atomic long long dpdk_idle_sleep; /* 1: an idle shard backs off into short sleeps */
+	char *_Atomic dpdk_fault_inject;   /* "loss=5,reorder=10,..." (tests only) */
 	_Atomic long long appendonly_flag;  /* only "no" until AOF exists */
 };
 

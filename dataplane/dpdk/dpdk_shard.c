@@ -22,6 +22,7 @@
 #include "client.h"
 #include "config.h"
 #include "dpdk_port.h"
+#include "fault_inject.h"
 #include "log.h"
 #include "net_stack.h"
 #include "rss.h"
@@ -42,6 +43,7 @@ struct dataplane_figures {
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 	_Atomic uint64_t bad_checksum, retransmits, out_of_order, connections, time_wait;
 	_Atomic uint64_t forwarded_out, forwarded_in, forward_ring_full;
+	_Atomic uint64_t faults_injected;
 };
 #define PUBLISH_MS 100
 
@@ -59,11 +61,13 @@ struct dpdk_shard {
 	uint64_t forwarded_out, forwarded_in, forward_ring_full;
 	uint64_t published_ms;
 	struct dataplane_figures figures;
+	struct fault_injector rx_faults, tx_faults;   /* dpdk-fault-inject */
 };
 
 struct dpdk_state {
 	struct dpdk_port port;
 	struct rss_config rss;
+	struct fault_plan faults;
 	struct dpdk_shard *shards;
 	_Atomic unsigned ready, failed;
 };
@@ -72,15 +76,18 @@ struct dpdk_state {
 
 static void flush_tx(struct dpdk_shard *ds)
 {
-	if (ds->ntx == 0)
+	struct rte_mbuf *burst[FAULT_BURST_EXTRA(TX_BATCH)];
+	memcpy(burst, ds->tx, ds->ntx * sizeof(*burst));
+	unsigned n = fault_inject_burst(&ds->tx_faults, burst, ds->ntx, (uint64_t)ds->sh->now_ms);
+	ds->ntx = 0;
+	if (n == 0)
 		return;
-	uint16_t sent = rte_eth_tx_burst(ds->port->port_id, ds->queue, ds->tx, (uint16_t)ds->ntx);
+	uint16_t sent = rte_eth_tx_burst(ds->port->port_id, ds->queue, burst, (uint16_t)n);
 	/* rte_eth_tx_burst took `sent`; the rest are ours to free. TCP will
 	 * retransmit; ARP and ICMP replies are best effort, as on a wire. */
-	for (unsigned i = sent; i < ds->ntx; i++)
-		rte_pktmbuf_free(ds->tx[i]);
-	ds->tx_dropped += ds->ntx - sent;
-	ds->ntx = 0;
+	for (unsigned i = sent; i < n; i++)
+		rte_pktmbuf_free(burst[i]);
+	ds->tx_dropped += n - sent;
 }
 
 static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
@@ -199,9 +206,10 @@ static void forward(struct dpdk_shard *ds, unsigned owner, struct rte_mbuf *m)
 
 static unsigned receive(struct dpdk_state *st, struct dpdk_shard *ds)
 {
-	struct rte_mbuf *burst[RX_BURST];
-	uint16_t n = rte_eth_rx_burst(ds->port->port_id, ds->queue, burst, RX_BURST);
-	for (uint16_t i = 0; i < n; i++) {
+	struct rte_mbuf *burst[FAULT_BURST_EXTRA(RX_BURST)];
+	unsigned n = rte_eth_rx_burst(ds->port->port_id, ds->queue, burst, RX_BURST);
+	n = fault_inject_burst(&ds->rx_faults, burst, n, (uint64_t)ds->sh->now_ms);
+	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = burst[i];
 		int owner = ds->port->nqueues > 1
 			? rss_frame_owner(&st->rss, rte_pktmbuf_mtod(m, const uint8_t *),
@@ -242,12 +250,15 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->tx_dropped, ds->tx_dropped + n->tx_alloc_failures);
 	STAT_SET(f->bad_checksum, n->rx_bad_checksum);
 	STAT_SET(f->retransmits, t->retransmits);
-	STAT_SET(f->out_of_order, t->out_of_order_dropped);
+	STAT_SET(f->out_of_order, t->out_of_order);
 	STAT_SET(f->connections, t->connections_open - t->time_wait);
 	STAT_SET(f->time_wait, t->time_wait);
 	STAT_SET(f->forwarded_out, ds->forwarded_out);
 	STAT_SET(f->forwarded_in, ds->forwarded_in);
 	STAT_SET(f->forward_ring_full, ds->forward_ring_full);
+	const struct fault_injector *rx = &ds->rx_faults, *tx = &ds->tx_faults;
+	STAT_SET(f->faults_injected, rx->dropped + rx->duplicated + rx->reordered + rx->corrupted +
+				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
 }
 
 static void dpdk_info(struct engine *eng, struct buf *out)
@@ -263,7 +274,7 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			"shard%u:rx_packets=%llu,rx_bytes=%llu,tx_packets=%llu,tx_bytes=%llu,"
 			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
 			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
-			"forwarded_in=%llu,forward_ring_full=%llu\r\n", i,
+			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu\r\n", i,
 			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
 			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
 			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
@@ -271,7 +282,8 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->out_of_order), (unsigned long long)STAT_GET(f->connections),
 			(unsigned long long)STAT_GET(f->time_wait), (unsigned long long)STAT_GET(f->forwarded_out),
 			(unsigned long long)STAT_GET(f->forwarded_in),
-			(unsigned long long)STAT_GET(f->forward_ring_full));
+			(unsigned long long)STAT_GET(f->forward_ring_full),
+			(unsigned long long)STAT_GET(f->faults_injected));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	}
 }
@@ -326,6 +338,8 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		}
 	}
 	flush_tx(ds);
+	fault_injector_fini(&ds->rx_faults);
+	fault_injector_fini(&ds->tx_faults);
 	tcp_layer_fini(&ds->net);
 	net_stack_fini(&ds->net);
 	rte_thread_unregister();
@@ -342,9 +356,17 @@ static int dpdk_init(struct engine *eng)
 	st->shards = calloc(eng->nshards, sizeof(*st->shards));
 	if (!st->shards)
 		return -ENOMEM;
+	char why[256];
+	if (fault_plan_parse(&st->faults, CFG(dpdk_fault_inject), why, sizeof(why)) < 0) {
+		log_msg(LOG_WARNING, "option 'dpdk-fault-inject': %s", why);
+		return -EINVAL;
+	}
 	int rc = dpdk_port_open(&st->port, eng->nshards);
 	if (rc < 0)
 		return rc;
+	if (st->faults.enabled)
+		log_msg(LOG_WARNING, "fault injection on: %s (replay with the same seed)",
+			CFG(dpdk_fault_inject));
 	rss_config_default(&st->rss, eng->nshards);
 	dpdk_port_program_rss(&st->port, &st->rss);
 	for (unsigned i = 0; i < eng->nshards; i++) {
@@ -352,6 +374,8 @@ static int dpdk_init(struct engine *eng)
 		ds->sh = eng->shards[i];
 		ds->port = &st->port;
 		ds->queue = (uint16_t)i;
+		fault_injector_init(&ds->rx_faults, &st->faults, 2 * i, st->port.pool);
+		fault_injector_init(&ds->tx_faults, &st->faults, 2 * i + 1, st->port.pool);
 		ds->forward_out = calloc(eng->nshards, sizeof(*ds->forward_out));
 		ds->forward_in = calloc(eng->nshards, sizeof(*ds->forward_in));
 		if (!ds->forward_out || !ds->forward_in)

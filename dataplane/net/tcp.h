@@ -2,8 +2,9 @@
  * a hash of their 4-tuple. This first version carries a connection through
  * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
  * in-order delivery, the MSS option, go-back-N retransmission on an RFC 6298
- * timer, and RST handling. Window scaling, timestamps, SACK, out-of-order
- * queueing, NewReno, delayed ACK timers, keepalive and SYN cookies are the
+ * timer, fast retransmit on the third duplicate ACK, and RST handling. Out-of-order segments are queued until the
+ * hole before them fills. Window scaling, timestamps, SACK,
+ * congestion control (NewReno), delayed ACK timers, keepalive and SYN cookies are the
  * next steps of the DPDK issue.
  *
  * The layer above (the DPDK glue) sees a connection through tcp_upcalls and
@@ -33,6 +34,13 @@ enum tcp_state {
 	TCP_CLOSING = 1 << 7,
 	TCP_LAST_ACK = 1 << 8,
 	TCP_TIME_WAIT = 1 << 9,
+};
+
+struct ooo_segment {
+	struct ooo_segment *next;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t data[];
 };
 
 struct tcb {
@@ -72,8 +80,15 @@ struct tcb {
 	uint32_t rtt_seq;
 	uint64_t rtt_sent_ms;
 	unsigned backoff;
+	unsigned dupacks;        /* duplicate ACKs in a row (RFC 5681 3.2) */
 	struct timer rtx_timer;
 	struct timer time_wait_timer;
+
+	/* Segments that arrived ahead of rcv.nxt, sorted by seq, at most
+	 * rcv.wnd bytes beyond rcv.nxt (RFC 9293 3.10.7.4, seventh step:
+	 * segments are kept until the hole before them is filled). */
+	struct ooo_segment *ooo;
+	size_t ooo_bytes;
 
 	void *upper;             /* the upper layer's connection (engine client) */
 	bool in_flush_list;
@@ -96,7 +111,7 @@ struct tcp_upcalls {
 
 struct tcp_stats {
 	uint64_t segments_in, segments_out, retransmits, resets_sent, resets_received;
-	uint64_t bad_checksum, out_of_order_dropped, connections_open, time_wait;
+	uint64_t bad_checksum, out_of_order, connections_open, time_wait;
 };
 
 struct tcp_layer {

@@ -124,8 +124,19 @@ void tcp_free(struct net_stack *ns, struct tcb *t)
 	if (t->state == TCP_TIME_WAIT)
 		tl->stats.time_wait--;
 	tl->stats.connections_open--;
+	tcp_ooo_clear(t);
 	free(t->sndq);
 	free(t);
+}
+
+void tcp_ooo_clear(struct tcb *t)
+{
+	while (t->ooo) {
+		struct ooo_segment *o = t->ooo;
+		t->ooo = o->next;
+		free(o);
+	}
+	t->ooo_bytes = 0;
 }
 
 void tcp_want_flush(struct tcb *t)

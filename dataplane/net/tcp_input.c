@@ -1,5 +1,6 @@
 /* TCP input, following RFC 9293 3.10.7 "SEGMENT ARRIVES" step by step. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checksum.h"
@@ -157,7 +158,16 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *s)
 		t->ack_now = true; /* acknowledges something not yet sent */
 		return true;
 	}
+	if (s->ack == t->snd.una && s->len == 0 && s->wnd == t->snd.wnd && t->snd.una != t->snd.nxt &&
+	    !(s->flags & (TCP_SYN | TCP_FIN))) {
+		/* RFC 5681 3.2: the third duplicate ACK says a segment was lost
+		 * while later ones arrived: resend it without waiting for the
+		 * timer. */
+		if (++t->dupacks == 3)
+			tcp_retransmit_first(t);
+	}
 	if (seq_lt(t->snd.una, s->ack)) {
+		t->dupacks = 0;
 		uint32_t acked = s->ack - t->snd.una;
 		bool fin_acked = t->fin_sent && s->ack == t->snd.nxt;
 		tcp_sndq_consume(t, acked - (fin_acked ? 1 : 0));
@@ -190,27 +200,72 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *s)
 	return true;
 }
 
-/* Step 7: segment text, in order only (out-of-order segments are dropped
- * and a duplicate ACK asks for a retransmission). */
+/* Keep a segment that arrived ahead of rcv.nxt (copied: the frame goes
+ * back to the NIC). Overlaps with queued segments are kept as sent; the
+ * delivery loop skips bytes already delivered. */
+static void ooo_insert(struct tcb *t, const struct tcp_segment *s)
+{
+	if (t->ooo_bytes + s->len > t->rcv.wnd)
+		return; /* beyond what we advertised: the peer will resend */
+	struct ooo_segment **p = &t->ooo;
+	while (*p && seq_lt((*p)->seq, s->seq))
+		p = &(*p)->next;
+	if (*p && (*p)->seq == s->seq && (*p)->len >= s->len)
+		return; /* a duplicate */
+	struct ooo_segment *o = malloc(sizeof(*o) + s->len);
+	if (!o)
+		return;
+	o->seq = s->seq;
+	o->len = s->len;
+	memcpy(o->data, s->data, s->len);
+	o->next = *p;
+	*p = o;
+	t->ooo_bytes += s->len;
+}
+
+static void deliver(struct tcb *t, uint8_t *data, uint32_t len)
+{
+	struct net_stack *ns = t->ns;
+	t->rcv.nxt += len;
+	if (t->upper)
+		ns->tcp.up->received(ns->tcp.up_ctx, t->upper, data, len);
+}
+
+/* After rcv.nxt advanced: deliver queued segments that now continue it. */
+static void ooo_drain(struct tcb *t)
+{
+	while (t->ooo && seq_leq(t->ooo->seq, t->rcv.nxt)) {
+		struct ooo_segment *o = t->ooo;
+		t->ooo = o->next;
+		t->ooo_bytes -= o->len;
+		uint32_t skip = t->rcv.nxt - o->seq;
+		if (skip < o->len)
+			deliver(t, o->data + skip, o->len - skip);
+		free(o);
+	}
+}
+
+/* Step 7: segment text. In-order data goes up at once; data ahead of a hole
+ * waits in the out-of-order queue, and each arrival is acknowledged, so a
+ * hole shows as duplicate ACKs the peer fast-retransmits on (RFC 5681 4.2). */
 static void process_text(struct tcb *t, const struct tcp_segment *s)
 {
 	struct net_stack *ns = t->ns;
 	if (s->len == 0 || !(t->state & (TCP_ESTABLISHED | TCP_FIN_WAIT_1 | TCP_FIN_WAIT_2)))
 		return;
 	t->ack_now = true;
+	tcp_want_flush(t);
 	if (seq_gt(s->seq, t->rcv.nxt)) {
-		ns->tcp.stats.out_of_order_dropped++;
+		ns->tcp.stats.out_of_order++;
+		ooo_insert(t, s);
 		return;
 	}
 	uint32_t skip = t->rcv.nxt - s->seq; /* already received */
 	if (skip >= s->len)
 		return;
-	uint32_t n = s->len - skip;
-	t->rcv.nxt += n;
-	tcp_want_flush(t);
 	/* The frame is the receive path's own buffer (see tcp_upcalls). */
-	if (t->upper)
-		ns->tcp.up->received(ns->tcp.up_ctx, t->upper, (uint8_t *)(uintptr_t)(s->data + skip), n);
+	deliver(t, (uint8_t *)(uintptr_t)(s->data + skip), s->len - skip);
+	ooo_drain(t);
 }
 
 /* Step 8: FIN. Returns false if the connection is gone. */

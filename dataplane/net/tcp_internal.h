@@ -29,6 +29,7 @@ struct tcb *tcp_create(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr
 /* Tell the upper layer (if still attached) and free the connection. */
 void tcp_free(struct net_stack *ns, struct tcb *t);
 void tcp_want_flush(struct tcb *t);
+void tcp_ooo_clear(struct tcb *t);
 void tcp_sndq_consume(struct tcb *t, size_t n);
 void tcp_retransmit_timeout(struct timer *tm, void *arg);
 void tcp_time_wait_timeout(struct timer *tm, void *arg);
@@ -37,6 +38,8 @@ void tcp_time_wait_timeout(struct timer *tm, void *arg);
 void tcp_output(struct tcb *t);
 void tcp_send_syn_ack(struct tcb *t);
 void tcp_send_ack(struct tcb *t);
+/* Resend the segment at snd.una (fast retransmit). */
+void tcp_retransmit_first(struct tcb *t);
 void tcp_send_reset_for(struct tcb *t);
 /* A reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset_reply(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr,

@@ -123,6 +123,22 @@ static size_t bytes_sent(const struct tcb *t)
 	return n > t->sndq_len ? t->sndq_len : n;
 }
 
+void tcp_retransmit_first(struct tcb *t)
+{
+	size_t n = bytes_sent(t);
+	if (n == 0)
+		return;
+	if (n > t->snd.mss)
+		n = t->snd.mss;
+	struct segment s = segment_of(t, t->snd.una, TCP_ACK | TCP_PSH);
+	s.data = t->sndq;
+	s.len = n;
+	if (emit(t->ns, &s)) {
+		t->ns->tcp.stats.retransmits++;
+		t->rtt_sampling = false; /* Karn */
+	}
+}
+
 static void arm_rtx(struct tcb *t)
 {
 	if (!timer_armed(&t->rtx_timer))
