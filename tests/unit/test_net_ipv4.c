@@ -9,53 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
-/* ---- a fake transmit path: alloc hands out static buffers, send records --- */
-
-#define FAKE_FRAMES 8
-#define FAKE_CAP 2048
-
-struct fake_tx {
-	uint8_t buf[FAKE_FRAMES][FAKE_CAP];
-	size_t len[FAKE_FRAMES];
-	unsigned nalloc, nsent;
-	bool fail;
-};
-
-static uint8_t *fake_alloc(void *ctx, size_t len, void **handle)
-{
-	struct fake_tx *f = ctx;
-
-	if (f->fail || f->nalloc == FAKE_FRAMES || len > FAKE_CAP)
-		return NULL;
-	memset(f->buf[f->nalloc], 0xa5, FAKE_CAP);     /* unwritten bytes show */
-	*handle = f->buf[f->nalloc];
-	return f->buf[f->nalloc++];
-}
-
-static void fake_send(void *ctx, void *handle, size_t len)
-{
-	struct fake_tx *f = ctx;
-
-	/* Frames are sent in the order they were allocated. */
-	if (handle == f->buf[f->nsent] && f->nsent < FAKE_FRAMES)
-		f->len[f->nsent++] = len;
-}
-
-static const struct net_tx_ops fake_ops = { .alloc = fake_alloc, .send = fake_send };
-
-/* ---- the test network: us 10.0.0.1/24 at 02:..:01, a peer 10.0.0.2 ------- */
-
-static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-
-static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	const uint8_t x[4] = { a, b, c, d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return v;
-}
+#include "net_fake_tx.h"
 
 static struct net_stack ns;
 static struct fake_tx tx;
