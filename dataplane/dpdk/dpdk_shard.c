@@ -44,6 +44,7 @@ struct dataplane_figures {
 	_Atomic uint64_t bad_checksum, retransmits, out_of_order, connections, time_wait;
 	_Atomic uint64_t forwarded_out, forwarded_in, forward_ring_full;
 	_Atomic uint64_t faults_injected;
+	_Atomic uint64_t syn_received, syn_cookies_sent, syn_cookies_accepted;
 };
 #define PUBLISH_MS 100
 
@@ -256,6 +257,9 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->forwarded_out, ds->forwarded_out);
 	STAT_SET(f->forwarded_in, ds->forwarded_in);
 	STAT_SET(f->forward_ring_full, ds->forward_ring_full);
+	STAT_SET(f->syn_received, t->syn_received);
+	STAT_SET(f->syn_cookies_sent, t->syn_cookies_sent);
+	STAT_SET(f->syn_cookies_accepted, t->syn_cookies_accepted);
 	const struct fault_injector *rx = &ds->rx_faults, *tx = &ds->tx_faults;
 	STAT_SET(f->faults_injected, rx->dropped + rx->duplicated + rx->reordered + rx->corrupted +
 				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
@@ -264,7 +268,7 @@ static void publish_figures(struct dpdk_shard *ds)
 static void dpdk_info(struct engine *eng, struct buf *out)
 {
 	struct dpdk_state *st = eng->dataplane;
-	char line[512];
+	char line[768];
 	int n = snprintf(line, sizeof(line), "dataplane:dpdk\r\nport_rss:%s\r\n",
 			 st->port.rss ? "yes" : "no");
 	buf_append(out, line, (size_t)n);
@@ -274,7 +278,8 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			"shard%u:rx_packets=%llu,rx_bytes=%llu,tx_packets=%llu,tx_bytes=%llu,"
 			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
 			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
-			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu\r\n", i,
+			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu,syn_received=%llu,"
+			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu\r\n", i,
 			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
 			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
 			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
@@ -283,7 +288,10 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->time_wait), (unsigned long long)STAT_GET(f->forwarded_out),
 			(unsigned long long)STAT_GET(f->forwarded_in),
 			(unsigned long long)STAT_GET(f->forward_ring_full),
-			(unsigned long long)STAT_GET(f->faults_injected));
+			(unsigned long long)STAT_GET(f->faults_injected),
+			(unsigned long long)STAT_GET(f->syn_received),
+			(unsigned long long)STAT_GET(f->syn_cookies_sent),
+			(unsigned long long)STAT_GET(f->syn_cookies_accepted));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	}
 }

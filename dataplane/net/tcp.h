@@ -3,9 +3,10 @@
  * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
  * in-order delivery, the MSS option, go-back-N retransmission on an RFC 6298
  * timer, fast retransmit on the third duplicate ACK, and RST handling. Out-of-order segments are queued until the
- * hole before them fills. Window scaling, timestamps, SACK,
- * congestion control (NewReno), delayed ACK timers, keepalive and SYN cookies are the
- * next steps of the DPDK issue.
+ * hole before them fills. Past TCP_SYN_BACKLOG half-open connections,
+ * SYNs are answered with SYN cookies and no state. Window scaling,
+ * timestamps, SACK, congestion control (NewReno), delayed ACK timers and
+ * keepalive are the next steps of the DPDK issue.
  *
  * The layer above (the DPDK glue) sees a connection through tcp_upcalls and
  * writes with tcp_send(); TCP owns its send queue (bytes from snd.una on,
@@ -112,6 +113,8 @@ struct tcp_upcalls {
 struct tcp_stats {
 	uint64_t segments_in, segments_out, retransmits, resets_sent, resets_received;
 	uint64_t bad_checksum, out_of_order, connections_open, time_wait;
+	uint64_t syn_received;          /* half-open connections now */
+	uint64_t syn_cookies_sent, syn_cookies_accepted;
 };
 
 struct tcp_layer {
@@ -123,6 +126,7 @@ struct tcp_layer {
 	struct tcb *flush_list;  /* connections with something to send */
 	struct tcp_stats stats;
 	uint32_t iss_seed;
+	uint32_t cookie_secret;
 };
 
 int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_upcalls *up,

@@ -22,6 +22,7 @@ int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_
 	tl->up = up;
 	tl->up_ctx = up_ctx;
 	tl->iss_seed = seed;
+	tl->cookie_secret = seed * 0x9E3779B1u ^ 0x5bd1e995u;
 	return 0;
 }
 
@@ -123,6 +124,8 @@ void tcp_free(struct net_stack *ns, struct tcb *t)
 	}
 	if (t->state == TCP_TIME_WAIT)
 		tl->stats.time_wait--;
+	if (t->state == TCP_SYN_RECEIVED)
+		tl->stats.syn_received--;
 	tl->stats.connections_open--;
 	tcp_ooo_clear(t);
 	free(t->sndq);

@@ -74,6 +74,39 @@ static bool acceptable(const struct tcb *t, const struct tcp_segment *s)
 	       (seq_leq(nxt, s->seq + seg_len - 1) && seq_lt(s->seq + seg_len - 1, end));
 }
 
+/* An ACK for no connection may return one of our SYN cookies: then the
+ * connection is made here, established at once. */
+static struct tcb *cookie_connection(struct net_stack *ns, const uint8_t *mac, uint32_t saddr,
+				     uint32_t daddr, const struct tcp_segment *s)
+{
+	if ((s->flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK)
+		return NULL;
+	uint16_t mss = syn_cookie_check(&ns->tcp, saddr, daddr, s->sport, s->dport, s->ack - 1,
+					ns->now_ms);
+	if (!mss)
+		return NULL;
+	struct tcb *t = tcp_create(ns, mac, saddr, s->sport, daddr, s->dport);
+	if (!t)
+		return NULL;
+	t->snd.iss = s->ack - 1;
+	t->snd.una = t->snd.nxt = s->ack;
+	t->snd.mss = mss;
+	t->rcv.irs = s->seq - 1;
+	t->rcv.nxt = s->seq;
+	t->snd.wnd = s->wnd;
+	t->snd.wl1 = s->seq;
+	t->snd.wl2 = s->ack;
+	t->state = TCP_ESTABLISHED;
+	ns->tcp.stats.syn_cookies_accepted++;
+	t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
+	if (!t->upper && !t->fin_queued) {
+		tcp_send_reset_for(t);
+		tcp_free(ns, t);
+		return NULL;
+	}
+	return t;
+}
+
 static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t saddr,
 			 uint32_t daddr, const struct tcp_segment *s)
 {
@@ -87,6 +120,16 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 	}
 	if (!(s->flags & TCP_SYN))
 		return;
+	uint16_t mss = s->mss ? (s->mss < TCP_OUR_MSS ? s->mss : TCP_OUR_MSS) : TCP_DEFAULT_MSS;
+	if (ns->tcp.stats.syn_received >= TCP_SYN_BACKLOG) {
+		/* A SYN flood, or a burst: answer without keeping state. */
+		uint32_t cookie = syn_cookie_make(&ns->tcp, saddr, daddr, s->sport, s->dport, mss,
+						  ns->now_ms);
+		tcp_send_syn_ack_stateless(ns, mac, saddr, daddr, s->sport, s->dport, cookie,
+					   s->seq + 1, mss);
+		ns->tcp.stats.syn_cookies_sent++;
+		return;
+	}
 	struct tcb *t = tcp_create(ns, mac, saddr, s->sport, daddr, s->dport);
 	if (!t)
 		return;
@@ -94,9 +137,9 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 	t->rcv.nxt = s->seq + 1;
 	t->snd.wnd = s->wnd;
 	t->snd.wl1 = s->seq;
-	if (s->mss)
-		t->snd.mss = s->mss < TCP_OUR_MSS ? s->mss : TCP_OUR_MSS;
+	t->snd.mss = mss;
 	t->state = TCP_SYN_RECEIVED;
+	ns->tcp.stats.syn_received++;
 	tcp_send_syn_ack(t);
 	t->snd.nxt = t->snd.iss + 1;
 	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
@@ -140,6 +183,7 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *s)
 			return true;
 		}
 		t->state = TCP_ESTABLISHED;
+		ns->tcp.stats.syn_received--;
 		t->snd.una = s->ack;
 		t->snd.wnd = s->wnd;
 		t->snd.wl1 = s->seq;
@@ -325,8 +369,15 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 		return;
 	}
 	struct tcb *t = tcp_lookup(ns, saddr, s.sport, daddr, s.dport);
+	bool to_listener = ntohs(s.dport) == tl->listen_port;
+	if (!t && to_listener && (t = cookie_connection(ns, src_mac, saddr, daddr, &s)) != NULL) {
+		/* Established from a cookie: go on with the segment's data. */
+		process_text(t, &s);
+		process_fin(t, &s);
+		return;
+	}
 	if (!t) {
-		if (ntohs(s.dport) == tl->listen_port)
+		if (to_listener)
 			listen_input(ns, src_mac, saddr, daddr, &s);
 		else if (!(s.flags & TCP_RST))
 			tcp_send_reset_reply(ns, src_mac, saddr, daddr, s.sport, s.dport, s.seq,

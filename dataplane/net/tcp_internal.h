@@ -14,6 +14,8 @@
 /* 2*MSL. RFC 9293 takes MSL as 2 minutes; on a LAN appliance whose peers
  * choose fresh ports this only has to outlast stray segments. */
 #define TCP_TIME_WAIT_MS 2000
+/* Half-open connections kept per shard before SYNs get cookies instead. */
+#define TCP_SYN_BACKLOG 256
 
 #include "wire_format.h"
 
@@ -34,7 +36,17 @@ void tcp_sndq_consume(struct tcb *t, size_t n);
 void tcp_retransmit_timeout(struct timer *tm, void *arg);
 void tcp_time_wait_timeout(struct timer *tm, void *arg);
 
+/* tcp_syn_cookie.c */
+uint32_t syn_cookie_make(const struct tcp_layer *tl, uint32_t saddr, uint32_t daddr,
+			 uint16_t sport, uint16_t dport, uint16_t mss, uint64_t now_ms);
+/* The MSS a valid cookie encodes, or 0 if it is not one of ours (or too old). */
+uint16_t syn_cookie_check(const struct tcp_layer *tl, uint32_t saddr, uint32_t daddr,
+			  uint16_t sport, uint16_t dport, uint32_t cookie, uint64_t now_ms);
+
 /* tcp_output.c */
+void tcp_send_syn_ack_stateless(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr,
+				uint32_t laddr, uint16_t rport, uint16_t lport, uint32_t iss,
+				uint32_t ack, uint16_t mss);
 void tcp_output(struct tcb *t);
 void tcp_send_syn_ack(struct tcb *t);
 void tcp_send_ack(struct tcb *t);

@@ -80,6 +80,17 @@ void tcp_send_syn_ack(struct tcb *t)
 	emit(t->ns, &s);
 }
 
+void tcp_send_syn_ack_stateless(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr,
+				uint32_t laddr, uint16_t rport, uint16_t lport, uint32_t iss,
+				uint32_t ack, uint16_t mss)
+{
+	(void)mss; /* the cookie carries it; we announce our own as usual */
+	struct segment s = { .rmac = rmac, .laddr = laddr, .raddr = raddr, .lport = lport,
+			     .rport = rport, .seq = iss, .ack = ack, .flags = TCP_SYN | TCP_ACK,
+			     .window = 65535, .mss_option = true };
+	emit(ns, &s);
+}
+
 void tcp_send_ack(struct tcb *t)
 {
 	struct segment s = segment_of(t, t->snd.nxt, TCP_ACK);
