@@ -2,7 +2,8 @@
  * a hash of their 4-tuple. This first version carries a connection through
  * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
  * in-order delivery, the MSS option, go-back-N retransmission on an RFC 6298
- * timer, fast retransmit on the third duplicate ACK, and RST handling. Out-of-order segments are queued until the
+ * timer, fast retransmit on the third duplicate ACK, zero-window probes, and
+ * RST handling. Out-of-order segments are queued until the
  * hole before them fills. Past TCP_SYN_BACKLOG half-open connections,
  * SYNs are answered with SYN cookies and no state. Window scaling,
  * timestamps, SACK, congestion control (NewReno), delayed ACK timers and
@@ -82,6 +83,7 @@ struct tcb {
 	uint64_t rtt_sent_ms;
 	unsigned backoff;
 	unsigned dupacks;        /* duplicate ACKs in a row (RFC 5681 3.2) */
+	bool window_probe;       /* send one byte into a zero window (3.8.6.1) */
 	struct timer rtx_timer;
 	struct timer time_wait_timer;
 

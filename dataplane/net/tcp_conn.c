@@ -204,6 +204,15 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 	(void)tm;
 	struct tcb *t = arg;
 	struct net_stack *ns = t->ns;
+	if (t->snd.wnd == 0 && t->snd.una == t->snd.nxt && t->sndq_len > 0) {
+		/* Persist timer: a peer that does not read is not a lost peer;
+		 * probe for ever, backing off to the maximum interval. */
+		t->window_probe = true;
+		tcp_output(t);
+		t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : t->rto_ms * 2;
+		timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
+		return;
+	}
 	if (++t->backoff > TCP_MAX_RETRIES) {
 		tcp_free(ns, t);
 		return;

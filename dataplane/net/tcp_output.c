@@ -166,6 +166,12 @@ void tcp_output(struct tcb *t)
 	}
 	bool sent_any = false;
 	size_t window = t->snd.wnd;
+	if (window == 0 && t->window_probe) {
+		/* RFC 9293 3.8.6.1: probe a zero window with one byte; its ACK
+		 * brings the window when the peer opens it. */
+		window = 1;
+		t->window_probe = false;
+	}
 	for (;;) {
 		size_t sent = bytes_sent(t), unsent = t->sndq_len - sent;
 		size_t in_flight = t->snd.nxt - t->snd.una;
@@ -205,6 +211,9 @@ void tcp_output(struct tcb *t)
 		t->ack_now = false;
 	else if (t->ack_now)
 		tcp_send_ack(t);
+	/* Data waits behind a zero window: the timer keeps probing it. */
+	if (t->snd.wnd == 0 && bytes_sent(t) < t->sndq_len)
+		arm_rtx(t);
 }
 
 void tcp_flush(struct net_stack *ns)

@@ -173,3 +173,26 @@ def test_ten_thousand_spoofed_syns_do_not_stop_established_clients(net, dpdk_ser
     assert total(net, "syn_cookies_accepted") > 0
     # The backlog (TCP_SYN_BACKLOG, per shard) bounds the state kept.
     assert all(f["syn_received"] <= 256 for f in dataplane_figures(net).values())
+
+
+def test_a_client_that_stops_reading_gets_its_whole_reply_when_it_reads_again(net, dpdk_server):
+    # Its window closes while it sleeps; the reply must resume, in order and
+    # whole, once it reads (its window update reopens the flow).
+    out = net.client(PY, "-c", (
+        "import hashlib, os, socket, time\n"
+        "v = os.urandom(8 << 20)\n"
+        "s = socket.create_connection((%r, 6379), timeout=60)\n"
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n"
+        "s.sendall(b'*3\\r\\n$3\\r\\nSET\\r\\n$4\\r\\nslow\\r\\n$%%d\\r\\n' %% len(v) + v + b'\\r\\n')\n"
+        "assert s.recv(5) == b'+OK\\r\\n'\n"
+        "s.sendall(b'*2\\r\\n$3\\r\\nGET\\r\\n$4\\r\\nslow\\r\\n')\n"
+        "time.sleep(3)\n"
+        "want = b'$%%d\\r\\n' %% len(v) + v + b'\\r\\n'\n"
+        "got = bytearray()\n"
+        "while len(got) < len(want):\n"
+        "    chunk = s.recv(1 << 20)\n"
+        "    assert chunk\n"
+        "    got += chunk\n"
+        "assert hashlib.sha256(bytes(got)).digest() == hashlib.sha256(want).digest()\n"
+        "print('intact')\n" % SERVER_IP), timeout=180)
+    assert out.stdout.strip() == "intact", out.stdout + out.stderr
