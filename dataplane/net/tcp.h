@@ -1,12 +1,11 @@
 /* TCP (RFC 9293), passive open only: one instance per shard, connections in
  * a hash of their 4-tuple. This first version carries a connection through
  * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
- * in-order delivery, the MSS option, go-back-N retransmission on an RFC 6298
+ * in-order delivery, the MSS and window-scale options, go-back-N retransmission on an RFC 6298
  * timer, fast retransmit on the third duplicate ACK, zero-window probes, and
  * RST handling. Out-of-order segments are queued until the
  * hole before them fills. Past TCP_SYN_BACKLOG half-open connections,
- * SYNs are answered with SYN cookies and no state. Window scaling,
- * timestamps, SACK, congestion control (NewReno), delayed ACK timers and
+ * SYNs are answered with SYN cookies and no state. Timestamps, SACK, congestion control (NewReno), delayed ACK timers and
  * keepalive are the next steps of the DPDK issue.
  *
  * The layer above (the DPDK glue) sees a connection through tcp_upcalls and
@@ -61,11 +60,13 @@ struct tcb {
 		uint32_t wl1, wl2;  /* segment seq/ack of the last window update */
 		uint32_t iss;
 		uint16_t mss;       /* the peer's MSS option, or 536 */
+		uint8_t wscale;     /* the peer's window shift (RFC 7323), 0 if none */
 	} snd;
 	struct {
 		uint32_t nxt;       /* next sequence number expected */
 		uint32_t wnd;       /* what we advertise */
 		uint32_t irs;
+		uint8_t wscale;     /* our window shift, 0 if not negotiated */
 	} rcv;
 
 	/* Bytes from snd.una on: acknowledged bytes are dropped from the front,

@@ -16,6 +16,7 @@ struct tcp_segment {
 	uint8_t flags;
 	uint32_t wnd;
 	uint16_t mss;               /* 0 if no option */
+	int wscale;                 /* -1 if no option */
 	const uint8_t *data;
 	uint32_t len;               /* payload bytes */
 };
@@ -33,8 +34,10 @@ static void parse_options(const uint8_t *opt, size_t len, struct tcp_segment *s)
 		}
 		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len)
 			break;
-		if (kind == 2 && opt[i + 1] == 4)
+		if (kind == TCP_OPT_MSS && opt[i + 1] == 4)
 			s->mss = be16_get(opt + i + 2);
+		if (kind == TCP_OPT_WSCALE && opt[i + 1] == 3)
+			s->wscale = opt[i + 2];
 		i += opt[i + 1];
 	}
 }
@@ -47,6 +50,7 @@ static bool parse(const uint8_t *seg, size_t len, struct tcp_segment *s)
 	if (doff < 20 || doff > len)
 		return false;
 	memset(s, 0, sizeof(*s));
+	s->wscale = -1;
 	memcpy(&s->sport, seg, 2);
 	memcpy(&s->dport, seg + 2, 2);
 	s->seq = be32_get(seg + 4);
@@ -138,6 +142,12 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 	t->snd.wnd = s->wnd;
 	t->snd.wl1 = s->seq;
 	t->snd.mss = mss;
+	if (s->wscale >= 0) {
+		/* RFC 7323 2.2: both sides scale only if both SYNs carry it. */
+		t->snd.wscale = (uint8_t)(s->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : s->wscale);
+		t->rcv.wscale = TCP_OUR_WSCALE;
+		t->rcv.wnd = TCP_RECEIVE_WINDOW_SCALED;
+	}
 	t->state = TCP_SYN_RECEIVED;
 	ns->tcp.stats.syn_received++;
 	tcp_send_syn_ack(t);
@@ -173,9 +183,13 @@ static void enter_time_wait(struct tcb *t)
 }
 
 /* Step 5: the ACK field. Returns false if the connection is gone. */
-static bool process_ack(struct tcb *t, const struct tcp_segment *s)
+static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
 {
 	struct net_stack *ns = t->ns;
+	/* RFC 7323 2.3: the window of a segment without SYN is scaled. */
+	struct tcp_segment scaled = *seg;
+	scaled.wnd = seg->wnd << t->snd.wscale;
+	const struct tcp_segment *s = &scaled;
 	if (t->state == TCP_SYN_RECEIVED) {
 		if (!(seq_lt(t->snd.una, s->ack) && seq_leq(s->ack, t->snd.nxt))) {
 			tcp_send_reset_reply(ns, t->rmac, t->raddr, t->laddr, s->sport, s->dport,

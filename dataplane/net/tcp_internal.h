@@ -6,7 +6,12 @@
 
 #define TCP_DEFAULT_MSS 536         /* RFC 9293 3.7.1: without the option */
 #define TCP_OUR_MSS 1460            /* Ethernet MTU 1500 - 40 */
-#define TCP_RECEIVE_WINDOW 65535    /* no window scaling yet */
+#define TCP_RECEIVE_WINDOW 65535    /* without window scaling */
+/* With window scaling (RFC 7323), offered when the peer's SYN does: what
+ * may wait in the out-of-order queue, and the shift that announces it. */
+#define TCP_RECEIVE_WINDOW_SCALED (512 * 1024)
+#define TCP_OUR_WSCALE 4
+#define TCP_MAX_WSCALE 14           /* RFC 7323 2.3 */
 #define TCP_RTO_INITIAL_MS 1000     /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_MS 200          /* Linux's floor; RFC 6298 suggests 1 s */
 #define TCP_RTO_MAX_MS 60000

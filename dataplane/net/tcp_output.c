@@ -21,6 +21,7 @@ struct segment {
 	uint8_t flags;
 	uint16_t window;
 	bool mss_option;
+	int wscale_option;          /* our shift to announce in a SYN, -1 for none */
 	const uint8_t *data;
 	size_t len;
 };
@@ -28,7 +29,8 @@ struct segment {
 /* Write one frame; false if no buffer could be had. */
 static bool emit(struct net_stack *ns, const struct segment *s)
 {
-	size_t tcp_len = TCP_HDR_LEN + (s->mss_option ? MSS_OPTION_LEN : 0);
+	size_t options = (s->mss_option ? MSS_OPTION_LEN : 0) + (s->wscale_option >= 0 ? 4 : 0);
+	size_t tcp_len = TCP_HDR_LEN + options;
 	size_t frame_len = ETH_HDR_LEN + IPV4_HDR_LEN + tcp_len + s->len;
 	void *handle;
 	uint8_t *f = net_tx_alloc(ns, frame_len, &handle);
@@ -49,10 +51,18 @@ static bool emit(struct net_stack *ns, const struct segment *s)
 	be16_put(h->window, s->window);
 	be16_put(h->checksum, 0);
 	be16_put(h->urg_ptr, 0);
+	uint8_t *opt = th + TCP_HDR_LEN;
 	if (s->mss_option) {
-		th[TCP_HDR_LEN] = TCP_OPT_MSS;
-		th[TCP_HDR_LEN + 1] = MSS_OPTION_LEN;
-		be16_put(th + TCP_HDR_LEN + 2, TCP_OUR_MSS);
+		opt[0] = TCP_OPT_MSS;
+		opt[1] = MSS_OPTION_LEN;
+		be16_put(opt + 2, TCP_OUR_MSS);
+		opt += MSS_OPTION_LEN;
+	}
+	if (s->wscale_option >= 0) {
+		opt[0] = TCP_OPT_NOP; /* keeps the next option aligned */
+		opt[1] = TCP_OPT_WSCALE;
+		opt[2] = 3;
+		opt[3] = (uint8_t)s->wscale_option;
 	}
 	if (s->len)
 		memcpy(th + tcp_len, s->data, s->len);
@@ -65,10 +75,12 @@ static bool emit(struct net_stack *ns, const struct segment *s)
 
 static struct segment segment_of(const struct tcb *t, uint32_t seq, uint8_t flags)
 {
+	/* RFC 7323 2.2: the window in a SYN is never scaled. */
+	uint32_t wnd = (flags & TCP_SYN) ? t->rcv.wnd : t->rcv.wnd >> t->rcv.wscale;
 	struct segment s = {
 		.rmac = t->rmac, .laddr = t->laddr, .raddr = t->raddr,
 		.lport = t->lport, .rport = t->rport, .seq = seq, .ack = t->rcv.nxt,
-		.flags = flags, .window = (uint16_t)(t->rcv.wnd > 65535 ? 65535 : t->rcv.wnd),
+		.flags = flags, .window = (uint16_t)(wnd > 65535 ? 65535 : wnd), .wscale_option = -1,
 	};
 	return s;
 }
@@ -77,6 +89,8 @@ void tcp_send_syn_ack(struct tcb *t)
 {
 	struct segment s = segment_of(t, t->snd.iss, TCP_SYN | TCP_ACK);
 	s.mss_option = true;
+	if (t->rcv.wscale)
+		s.wscale_option = t->rcv.wscale;
 	emit(t->ns, &s);
 }
 
@@ -87,7 +101,7 @@ void tcp_send_syn_ack_stateless(struct net_stack *ns, const uint8_t *rmac, uint3
 	(void)mss; /* the cookie carries it; we announce our own as usual */
 	struct segment s = { .rmac = rmac, .laddr = laddr, .raddr = raddr, .lport = lport,
 			     .rport = rport, .seq = iss, .ack = ack, .flags = TCP_SYN | TCP_ACK,
-			     .window = 65535, .mss_option = true };
+			     .window = 65535, .mss_option = true, .wscale_option = -1 };
 	emit(ns, &s);
 }
 
@@ -112,7 +126,7 @@ void tcp_send_reset_reply(struct net_stack *ns, const uint8_t *rmac, uint32_t ra
 	/* RFC 9293 3.10.7.1: if the segment had an ACK, <SEQ=SEG.ACK><CTL=RST>;
 	 * otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
 	struct segment s = { .rmac = rmac, .laddr = laddr, .raddr = raddr, .lport = lport,
-			     .rport = rport };
+			     .rport = rport, .wscale_option = -1 };
 	if (seg_flags & TCP_ACK) {
 		s.seq = seg_ack;
 		s.flags = TCP_RST;
