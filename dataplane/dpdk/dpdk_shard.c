@@ -26,6 +26,7 @@
 #include "log.h"
 #include "net_stack.h"
 #include "rss.h"
+#include "../tcp_clients.h"
 #include "shard.h"
 #include "spsc_ring.h"
 #include "tcp.h"
@@ -117,70 +118,6 @@ static void tx_send(void *ctx, void *handle, size_t len)
 }
 
 static const struct net_tx_ops tx_ops = { .alloc = tx_alloc, .send = tx_send };
-
-/* ---- TCP connections as engine clients ---------------------------------- */
-
-static void format_addr(char *out, size_t n, uint32_t addr, uint16_t port)
-{
-	char ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-	snprintf(out, n, "%s:%u", ip, ntohs(port));
-}
-
-static void *on_accepted(void *ctx, struct tcb *t)
-{
-	struct dpdk_shard *ds = ctx;
-	char addr[64], laddr[64];
-	format_addr(addr, sizeof(addr), t->raddr, t->rport);
-	format_addr(laddr, sizeof(laddr), t->laddr, t->lport);
-	struct client *c = client_create(ds->sh, t, -1, addr, laddr);
-	if (!c) {
-		const char *msg = client_reject_text();
-		tcp_send(t, msg, strlen(msg));
-		tcp_close(t);
-	}
-	return c;
-}
-
-static void on_received(void *ctx, void *upper, uint8_t *data, size_t len)
-{
-	(void)ctx;
-	client_feed(upper, (char *)data, len);
-}
-
-static void on_closed(void *ctx, void *upper)
-{
-	(void)ctx;
-	struct client *c = upper;
-	c->conn = NULL;
-	client_detach(c);
-}
-
-static const struct tcp_upcalls upcalls = {
-	.accepted = on_accepted, .received = on_received, .closed = on_closed,
-};
-
-/* Replies (or a close) that the engine produced this iteration go into each
- * connection's TCP send queue. */
-static void flush_dirty_clients(struct dpdk_shard *ds)
-{
-	struct shard *sh = ds->sh;
-	for (unsigned i = 0; i < sh->ndirty; i++) {
-		struct client *c = sh->dirty[i];
-		c->dirty = false;
-		struct tcb *t = c->conn;
-		if (c->detached || !t)
-			continue;
-		size_t n = tcp_send(t, buf_head(&c->out), buf_live(&c->out));
-		buf_consume(&c->out, n);
-		if (c->close_asap && buf_live(&c->out) == 0) {
-			c->conn = NULL;
-			tcp_close(t);
-			client_detach(c);
-		}
-	}
-	sh->ndirty = 0;
-}
 
 /* ---- the loop ----------------------------------------------------------- */
 
@@ -318,7 +255,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 	memcpy(cfg.mac, st->port.mac, 6);
 	shard_update_clock(sh);
 	if (net_stack_init(&ds->net, &cfg, &tx_ops, ds, (uint64_t)sh->now_ms) < 0 ||
-	    tcp_layer_init(&ds->net.tcp, (uint16_t)CFG(port), &upcalls, ds,
+	    tcp_layer_init(&ds->net.tcp, (uint16_t)CFG(port), &tcp_client_upcalls, sh,
 			   (uint32_t)shard_rand(sh)) < 0) {
 		atomic_fetch_add(&st->failed, 1);
 		return;
@@ -331,7 +268,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		net_tick(&ds->net, (uint64_t)sh->now_ms);
 		unsigned work = receive(st, ds);
 		work += shard_drain_rings(sh);
-		flush_dirty_clients(ds);
+		tcp_clients_flush(sh);
 		tcp_flush(&ds->net);
 		work += ds->ntx;
 		flush_tx(ds);

@@ -1,0 +1,68 @@
+#include "tcp_clients.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "shard.h"
+
+static void format_addr(char *out, size_t n, uint32_t addr, uint16_t port)
+{
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	snprintf(out, n, "%s:%u", ip, ntohs(port));
+}
+
+static void *on_accepted(void *ctx, struct tcb *t)
+{
+	struct shard *sh = ctx;
+	char addr[64], laddr[64];
+	format_addr(addr, sizeof(addr), t->raddr, t->rport);
+	format_addr(laddr, sizeof(laddr), t->laddr, t->lport);
+	struct client *c = client_create(sh, t, -1, addr, laddr);
+	if (!c) {
+		const char *msg = client_reject_text();
+		tcp_send(t, msg, strlen(msg));
+		tcp_close(t);
+	}
+	return c;
+}
+
+static void on_received(void *ctx, void *upper, uint8_t *data, size_t len)
+{
+	(void)ctx;
+	client_feed(upper, (char *)data, len);
+}
+
+static void on_closed(void *ctx, void *upper)
+{
+	(void)ctx;
+	struct client *c = upper;
+	c->conn = NULL;
+	client_detach(c);
+}
+
+const struct tcp_upcalls tcp_client_upcalls = {
+	.accepted = on_accepted, .received = on_received, .closed = on_closed,
+};
+
+void tcp_clients_flush(struct shard *sh)
+{
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		struct client *c = sh->dirty[i];
+		c->dirty = false;
+		struct tcb *t = c->conn;
+		if (c->detached || !t)
+			continue;
+		size_t n = tcp_send(t, buf_head(&c->out), buf_live(&c->out));
+		buf_consume(&c->out, n);
+		if (c->close_asap && buf_live(&c->out) == 0) {
+			c->conn = NULL;
+			tcp_close(t);
+			client_detach(c);
+		}
+	}
+	sh->ndirty = 0;
+}
+
