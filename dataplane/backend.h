@@ -6,6 +6,8 @@
 #ifndef TESSERA_BACKEND_H
 #define TESSERA_BACKEND_H
 
+#include <stdbool.h>
+
 struct engine;
 
 struct dataplane_backend {
@@ -24,6 +26,9 @@ struct dataplane_backend {
 };
 
 extern const struct dataplane_backend kernel_backend;
+extern const struct dataplane_backend epoll_backend;
+/* Whether this kernel lets us create an io_uring (some containers refuse). */
+bool kernel_io_uring_available(char *why, unsigned whylen);
 #ifdef TESSERA_HAVE_DPDK
 extern const struct dataplane_backend dpdk_backend;
 #endif

@@ -102,7 +102,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const struct dataplane_backend *backend = &kernel_backend;
-	if (CFG(dataplane) == DATAPLANE_DPDK) {
+	char why[128];
+	if (CFG(dataplane) == DATAPLANE_EPOLL) {
+		backend = &epoll_backend;
+	} else if (CFG(dataplane) == DATAPLANE_KERNEL && !kernel_io_uring_available(why, sizeof(why))) {
+		log_msg(LOG_WARNING, "io_uring is refused here (%s): falling back to epoll", why);
+		backend = &epoll_backend;
+	} else if (CFG(dataplane) == DATAPLANE_DPDK) {
 #ifdef TESSERA_HAVE_DPDK
 		backend = &dpdk_backend;
 #else
@@ -130,7 +136,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		log_msg(LOG_NOTICE, "Tessera %s: %u shard(s) on the %s backend, listening on %s:%lld",
 			TESSERA_VERSION, nshards, backend->name,
-			backend == &kernel_backend ? CFG(bind) : CFG(ip), CFG(port));
+			CFG(dataplane) == DATAPLANE_DPDK ? CFG(ip) : CFG(bind), CFG(port));
 		log_msg(LOG_NOTICE, "Ready to accept connections");
 		wait_for_shutdown(eng, &signals);
 	} else {

@@ -32,7 +32,8 @@ static const char *const policy_names[] = {
 };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", "nothing", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
-static const char *const dataplane_names[] = { "kernel", "dpdk", NULL };
+/* "epoll" forces the fallback that "kernel" takes where io_uring is refused. */
+static const char *const dataplane_names[] = { "kernel", "dpdk", "epoll", NULL };
 
 #define NUM(f) &config.f, NULL
 #define STR(f) NULL, &config.f

@@ -82,6 +82,7 @@ run_pytest() {
 if build build; then
 	run_unit build
 	run_pytest "integration (normal build)" "$ROOT/build/tessera-server" tests/integration
+	TESSERA_DATAPLANE=epoll run_pytest "integration (epoll fallback backend)" "$ROOT/build/tessera-server" tests/integration
 	run_pytest "differential vs redis-server" "$ROOT/build/tessera-server" tests/differential
 	run_pytest "DPDK dataplane (network namespaces, af_packet)" "$ROOT/build/tessera-server" tests/dpdk
 	echo "== redis-benchmark smoke"

@@ -451,6 +451,18 @@ static void kernel_fini(struct engine *eng)
 	eng->dataplane = NULL;
 }
 
+bool kernel_io_uring_available(char *why, unsigned whylen)
+{
+	struct io_uring ring;
+	int rc = io_uring_queue_init(2, &ring, 0);
+	if (rc < 0) {
+		snprintf(why, whylen, "%s", strerror(-rc));
+		return false;
+	}
+	io_uring_queue_exit(&ring);
+	return true;
+}
+
 const struct dataplane_backend kernel_backend = {
 	.name = "kernel",
 	.init = kernel_init,

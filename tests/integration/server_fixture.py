@@ -5,6 +5,7 @@ Which one runs is chosen by the environment, so the same suite proves both:
   TESSERA_TEST_TARGET=tessera (default) | redis
   TESSERA_BIN   path of tessera-server (default: build/tessera-server)
   TESSERA_SHARDS  shard count for the default fixture (default 1)
+  TESSERA_DATAPLANE  epoll: run Tessera on the epoll fallback backend
 
 redis-server is started with `--databases 1` so that SELECT of any index but 0
 answers the same error Tessera gives ("ERR DB index is out of range").
@@ -53,8 +54,11 @@ class Server:
                     "--daemonize", "no", "--logfile", ""] + opts
         binary = os.environ.get("TESSERA_BIN",
                                 os.path.join(REPO_ROOT, "build", "tessera-server"))
+        # TESSERA_DATAPLANE=epoll runs the suite on the fallback backend.
+        dataplane = os.environ.get("TESSERA_DATAPLANE")
+        extra = ["--dataplane", dataplane] if dataplane else []
         return [binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--shards", str(self.shards)] + opts
+                "--shards", str(self.shards)] + extra + opts
 
     def start(self):
         # A file, not a pipe: a server that logs a lot must never block on it.
