@@ -534,7 +534,9 @@ def test_scan_does_not_return_expired_keys(r):
     for i in range(10):
         r.set("gone:%d" % i, "v", px=30)
     time.sleep(0.06)
-    assert full_scan(r) == [b"live"]
+    # SCAN may return a key twice when the table shrinks mid-scan (as here,
+    # when active expiry removes the others): compare the set of keys.
+    assert set(full_scan(r)) == {b"live"}
 
 
 @pytest.mark.parametrize("args,error", [
