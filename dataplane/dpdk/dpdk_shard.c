@@ -46,6 +46,7 @@ struct dataplane_figures {
 	_Atomic uint64_t forwarded_out, forwarded_in, forward_ring_full;
 	_Atomic uint64_t faults_injected;
 	_Atomic uint64_t syn_received, syn_cookies_sent, syn_cookies_accepted;
+	_Atomic uint64_t keepalive_probes;
 };
 #define PUBLISH_MS 100
 
@@ -197,6 +198,7 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->syn_received, t->syn_received);
 	STAT_SET(f->syn_cookies_sent, t->syn_cookies_sent);
 	STAT_SET(f->syn_cookies_accepted, t->syn_cookies_accepted);
+	STAT_SET(f->keepalive_probes, t->keepalive_probes);
 	const struct fault_injector *rx = &ds->rx_faults, *tx = &ds->tx_faults;
 	STAT_SET(f->faults_injected, rx->dropped + rx->duplicated + rx->reordered + rx->corrupted +
 				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
@@ -216,7 +218,7 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
 			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
 			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu,syn_received=%llu,"
-			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu\r\n", i,
+			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu,keepalive_probes=%llu\r\n", i,
 			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
 			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
 			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
@@ -228,7 +230,8 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->faults_injected),
 			(unsigned long long)STAT_GET(f->syn_received),
 			(unsigned long long)STAT_GET(f->syn_cookies_sent),
-			(unsigned long long)STAT_GET(f->syn_cookies_accepted));
+			(unsigned long long)STAT_GET(f->syn_cookies_accepted),
+			(unsigned long long)STAT_GET(f->keepalive_probes));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	}
 }
@@ -260,6 +263,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		atomic_fetch_add(&st->failed, 1);
 		return;
 	}
+	ds->net.tcp.keepalive_ms = (uint64_t)CFG(tcp_keepalive) * 1000;
 	atomic_fetch_add(&st->ready, 1);
 	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
 	unsigned idle_spins = 0, idle_us = 1;

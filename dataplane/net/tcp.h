@@ -87,6 +87,8 @@ struct tcb {
 	bool window_probe;       /* send one byte into a zero window (3.8.6.1) */
 	struct timer rtx_timer;
 	struct timer time_wait_timer;
+	struct timer keepalive_timer;
+	unsigned keepalive_probes;   /* sent since the peer was last heard */
 
 	/* Segments that arrived ahead of rcv.nxt, sorted by seq, at most
 	 * rcv.wnd bytes beyond rcv.nxt (RFC 9293 3.10.7.4, seventh step:
@@ -118,6 +120,7 @@ struct tcp_stats {
 	uint64_t bad_checksum, out_of_order, connections_open, time_wait;
 	uint64_t syn_received;          /* half-open connections now */
 	uint64_t syn_cookies_sent, syn_cookies_accepted;
+	uint64_t keepalive_probes, keepalive_drops;
 };
 
 struct tcp_layer {
@@ -130,6 +133,7 @@ struct tcp_layer {
 	struct tcp_stats stats;
 	uint32_t iss_seed;
 	uint32_t cookie_secret;
+	uint64_t keepalive_ms;       /* idle time before probing; 0 = off */
 };
 
 int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_upcalls *up,

@@ -86,6 +86,7 @@ struct tcb *tcp_create(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr
 	t->rto_ms = TCP_RTO_INITIAL_MS;
 	timer_init(&t->rtx_timer, tcp_retransmit_timeout, t);
 	timer_init(&t->time_wait_timer, tcp_time_wait_timeout, t);
+	timer_init(&t->keepalive_timer, tcp_keepalive_timeout, t);
 	unsigned b = tuple_hash(tl, raddr, rport, laddr, lport);
 	t->hash_next = tl->buckets[b];
 	tl->buckets[b] = t;
@@ -114,6 +115,7 @@ void tcp_free(struct net_stack *ns, struct tcb *t)
 	t->upper = NULL;
 	timer_cancel(&t->rtx_timer);
 	timer_cancel(&t->time_wait_timer);
+	timer_cancel(&t->keepalive_timer);
 	unlink_flush(tl, t);
 	unsigned b = tuple_hash(tl, t->raddr, t->rport, t->laddr, t->lport);
 	for (struct tcb **p = &tl->buckets[b]; *p; p = &(*p)->hash_next) {
@@ -230,6 +232,31 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 		tcp_output(t);
 	}
 	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
+}
+
+void tcp_keepalive_reset(struct tcb *t)
+{
+	uint64_t idle = t->ns->tcp.keepalive_ms;
+	t->keepalive_probes = 0;
+	timer_cancel(&t->keepalive_timer);
+	if (idle && (t->state & (TCP_ESTABLISHED | TCP_CLOSE_WAIT | TCP_FIN_WAIT_2)))
+		timer_arm(&t->ns->timers, &t->keepalive_timer, idle);
+}
+
+void tcp_keepalive_timeout(struct timer *tm, void *arg)
+{
+	(void)tm;
+	struct tcb *t = arg;
+	struct net_stack *ns = t->ns;
+	if (t->keepalive_probes >= TCP_KEEPALIVE_PROBES) {
+		ns->tcp.stats.keepalive_drops++;
+		tcp_free(ns, t);
+		return;
+	}
+	t->keepalive_probes++;
+	ns->tcp.stats.keepalive_probes++;
+	tcp_send_keepalive(t);
+	timer_arm(&ns->timers, &t->keepalive_timer, TCP_KEEPALIVE_INTERVAL_MS);
 }
 
 void tcp_time_wait_timeout(struct timer *tm, void *arg)

@@ -386,6 +386,7 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 	bool to_listener = ntohs(s.dport) == tl->listen_port;
 	if (!t && to_listener && (t = cookie_connection(ns, src_mac, saddr, daddr, &s)) != NULL) {
 		/* Established from a cookie: go on with the segment's data. */
+		tcp_keepalive_reset(t);
 		process_text(t, &s);
 		process_fin(t, &s);
 		return;
@@ -435,6 +436,7 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 		return;
 	if (!process_ack(t, &s))
 		return;
+	tcp_keepalive_reset(t); /* after the ACK step: it may have just established */
 	if (t->state == TCP_TIME_WAIT && !(s.flags & TCP_FIN))
 		return;
 	process_text(t, &s);

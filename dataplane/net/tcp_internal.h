@@ -40,6 +40,13 @@ void tcp_ooo_clear(struct tcb *t);
 void tcp_sndq_consume(struct tcb *t, size_t n);
 void tcp_retransmit_timeout(struct timer *tm, void *arg);
 void tcp_time_wait_timeout(struct timer *tm, void *arg);
+void tcp_keepalive_timeout(struct timer *tm, void *arg);
+/* The peer was heard from: restart the keepalive clock. */
+void tcp_keepalive_reset(struct tcb *t);
+/* Linux's defaults for what follows the idle time: a probe every 75 s,
+ * 9 unanswered probes drop the connection. */
+#define TCP_KEEPALIVE_INTERVAL_MS 75000
+#define TCP_KEEPALIVE_PROBES 9
 
 /* tcp_syn_cookie.c */
 uint32_t syn_cookie_make(const struct tcp_layer *tl, uint32_t saddr, uint32_t daddr,
@@ -55,6 +62,8 @@ void tcp_send_syn_ack_stateless(struct net_stack *ns, const uint8_t *rmac, uint3
 void tcp_output(struct tcb *t);
 void tcp_send_syn_ack(struct tcb *t);
 void tcp_send_ack(struct tcb *t);
+/* <SEQ=SND.NXT-1><ACK=RCV.NXT>: a segment the peer must answer. */
+void tcp_send_keepalive(struct tcb *t);
 /* Resend the segment at snd.una (fast retransmit). */
 void tcp_retransmit_first(struct tcb *t);
 void tcp_send_reset_for(struct tcb *t);

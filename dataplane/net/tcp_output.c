@@ -112,6 +112,12 @@ void tcp_send_ack(struct tcb *t)
 	t->ack_now = false;
 }
 
+void tcp_send_keepalive(struct tcb *t)
+{
+	struct segment s = segment_of(t, t->snd.nxt - 1, TCP_ACK);
+	emit(t->ns, &s);
+}
+
 void tcp_send_reset_for(struct tcb *t)
 {
 	struct segment s = segment_of(t, t->snd.nxt, TCP_RST | TCP_ACK);

@@ -196,3 +196,4 @@ def test_a_client_that_stops_reading_gets_its_whole_reply_when_it_reads_again(ne
         "assert hashlib.sha256(bytes(got)).digest() == hashlib.sha256(want).digest()\n"
         "print('intact')\n" % SERVER_IP), timeout=180)
     assert out.stdout.strip() == "intact", out.stdout + out.stderr
+
