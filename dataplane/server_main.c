@@ -45,6 +45,20 @@ static void *shard_thread_main(void *arg)
 	return NULL;
 }
 
+void backend_shard_started(struct engine *eng, bool ok)
+{
+	atomic_fetch_add(ok ? &eng->shards_ready : &eng->shards_failed, 1);
+}
+
+/* 0 once every shard serves, -EIO if one could not start. */
+static int wait_for_shards(struct engine *eng)
+{
+	struct timespec ms = { 0, 1000000 };
+	while (atomic_load(&eng->shards_ready) + atomic_load(&eng->shards_failed) < eng->nshards)
+		nanosleep(&ms, NULL);
+	return atomic_load(&eng->shards_failed) ? -EIO : 0;
+}
+
 static void wake_all(struct engine *eng)
 {
 	for (unsigned i = 0; i < eng->nshards; i++)
@@ -132,7 +146,7 @@ int main(int argc, char **argv)
 						    .cpu = cpus[i % (unsigned)ncpus] };
 		pthread_create(&threads[i].tid, NULL, shard_thread_main, &threads[i]);
 	}
-	int rc = backend->wait_ready(eng);
+	int rc = wait_for_shards(eng);
 	if (rc == 0) {
 		log_msg(LOG_NOTICE, "Tessera %s: %u shard(s) on the %s backend, listening on %s:%lld",
 			TESSERA_VERSION, nshards, backend->name,

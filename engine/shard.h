@@ -93,6 +93,8 @@ struct engine {
 	_Atomic int64_t connected_clients;   /* for maxclients */
 	_Atomic int shutdown_requested;      /* SIGTERM or SHUTDOWN */
 	_Atomic int64_t stat_reset_ms;
+	/* Start-up: shard threads that are serving, or that could not start. */
+	_Atomic unsigned shards_ready, shards_failed;
 	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
 	void (*wake)(struct engine *eng, unsigned id);
 	/* Set by a dataplane that has its own figures: append INFO's

@@ -72,7 +72,6 @@ struct dpdk_state {
 	struct rss_config rss;
 	struct fault_plan faults;
 	struct dpdk_shard *shards;
-	_Atomic unsigned ready, failed;
 };
 
 /* ---- transmit ----------------------------------------------------------- */
@@ -260,11 +259,11 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 	if (net_stack_init(&ds->net, &cfg, &tx_ops, ds, (uint64_t)sh->now_ms) < 0 ||
 	    tcp_layer_init(&ds->net.tcp, (uint16_t)CFG(port), &tcp_client_upcalls, sh,
 			   (uint32_t)shard_rand(sh)) < 0) {
-		atomic_fetch_add(&st->failed, 1);
+		backend_shard_started(eng, false);
 		return;
 	}
 	ds->net.tcp.keepalive_ms = (uint64_t)CFG(tcp_keepalive) * 1000;
-	atomic_fetch_add(&st->ready, 1);
+	backend_shard_started(eng, true);
 	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
 	unsigned idle_spins = 0, idle_us = 1;
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
@@ -345,16 +344,6 @@ static int dpdk_init(struct engine *eng)
 	return 0;
 }
 
-static int dpdk_wait_ready(struct engine *eng)
-{
-	struct dpdk_state *st = eng->dataplane;
-	while (atomic_load(&st->ready) + atomic_load(&st->failed) < eng->nshards) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	return atomic_load(&st->failed) ? -EIO : 0;
-}
-
 /* Shards poll; a sleeping one wakes within IDLE_SLEEP_MAX_US by itself. */
 static void dpdk_wake(struct engine *eng, unsigned id)
 {
@@ -389,7 +378,6 @@ const struct dataplane_backend dpdk_backend = {
 	.name = "dpdk",
 	.init = dpdk_init,
 	.run_shard = dpdk_run_shard,
-	.wait_ready = dpdk_wait_ready,
 	.wake = dpdk_wake,
 	.fini = dpdk_fini,
 };

@@ -38,7 +38,6 @@ struct epoll_shard {
 
 struct epoll_state {
 	struct epoll_shard *shards;
-	_Atomic unsigned ready, failed;
 };
 
 /* Tags in epoll_event.data.u64: pointers are 8-byte aligned. */
@@ -61,17 +60,9 @@ static void accept_all(struct epoll_shard *es)
 		int fd = accept4(es->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return; /* EAGAIN: done; other errors: try at the next event */
-		char addr[64], laddr[64];
-		socket_address(fd, 1, addr, sizeof(addr));
-		socket_address(fd, 0, laddr, sizeof(laddr));
-		socket_tune(fd, CFG(tcp_keepalive));
 		struct epoll_conn *cn = calloc(1, sizeof(*cn));
-		struct client *c = cn ? client_create(es->sh, cn, fd, addr, laddr) : NULL;
+		struct client *c = accept_client(es->sh, fd, cn);
 		if (!c) {
-			const char *msg = client_reject_text();
-			ssize_t ignored = send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-			(void)ignored;
-			close(fd);
 			free(cn);
 			continue;
 		}
@@ -152,14 +143,14 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	es->rbuf = malloc(READ_BUFFER_SIZE);
 	es->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!es->rbuf || es->epfd < 0) {
-		atomic_fetch_add(&st->failed, 1);
+		backend_shard_started(eng, false);
 		return;
 	}
 	struct epoll_event lev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	struct epoll_event eev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->listen_fd, &lev);
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->event_fd, &eev);
-	atomic_fetch_add(&st->ready, 1);
+	backend_shard_started(eng, true);
 	struct epoll_event events[EVENTS_PER_WAIT];
 	int timeout = 0;
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
@@ -226,14 +217,6 @@ static int epoll_init(struct engine *eng)
 	return 0;
 }
 
-static int epoll_wait_ready(struct engine *eng)
-{
-	struct epoll_state *st = eng->dataplane;
-	while (atomic_load(&st->ready) + atomic_load(&st->failed) < eng->nshards)
-		usleep(1000);
-	return atomic_load(&st->failed) ? -EIO : 0;
-}
-
 static void epoll_fini(struct engine *eng)
 {
 	struct epoll_state *st = eng->dataplane;
@@ -266,7 +249,6 @@ const struct dataplane_backend epoll_backend = {
 	.name = "kernel (epoll)",
 	.init = epoll_init,
 	.run_shard = epoll_run_shard,
-	.wait_ready = epoll_wait_ready,
 	.wake = epoll_wake,
 	.fini = epoll_fini,
 };

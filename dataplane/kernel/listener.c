@@ -1,5 +1,8 @@
 #include "listener.h"
 
+#include "client.h"
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -75,4 +78,20 @@ void socket_tune(int fd, long long keepalive_seconds)
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	}
+}
+
+struct client *accept_client(struct shard *sh, int fd, void *conn)
+{
+	char addr[64], laddr[64];
+	socket_address(fd, 1, addr, sizeof(addr));
+	socket_address(fd, 0, laddr, sizeof(laddr));
+	socket_tune(fd, CFG(tcp_keepalive));
+	struct client *c = conn ? client_create(sh, conn, fd, addr, laddr) : NULL;
+	if (!c) {
+		const char *msg = client_reject_text();
+		ssize_t ignored = send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)ignored;
+		close(fd);
+	}
+	return c;
 }

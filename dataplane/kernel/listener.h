@@ -11,4 +11,11 @@ void socket_address(int fd, int peer, char *out, unsigned outlen);
 /* TCP_NODELAY, and keepalive when tcp-keepalive > 0. */
 void socket_tune(int fd, long long keepalive_seconds);
 
+struct shard;
+struct client;
+/* A freshly accepted socket becomes a client of the shard, with `conn` as
+ * its dataplane handle. NULL when maxclients is reached or memory is short:
+ * the socket has then been told so and closed (the caller frees conn). */
+struct client *accept_client(struct shard *sh, int fd, void *conn);
+
 #endif

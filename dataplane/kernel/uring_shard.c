@@ -56,8 +56,6 @@ struct uring_shard {
 
 struct kernel_state {
 	struct uring_shard *shards;
-	_Atomic unsigned ready;      /* shards whose ring is set up */
-	_Atomic unsigned failed;     /* shards that could not set one up */
 };
 
 static inline uint64_t pack(void *p, enum tag t)
@@ -197,17 +195,9 @@ static void on_accept(struct uring_shard *us, struct io_uring_cqe *cqe)
 		return;
 	}
 	int fd = cqe->res;
-	char addr[64], laddr[64];
-	socket_address(fd, 1, addr, sizeof(addr));
-	socket_address(fd, 0, laddr, sizeof(laddr));
-	socket_tune(fd, CFG(tcp_keepalive));
 	struct conn *cn = calloc(1, sizeof(*cn));
-	struct client *c = cn ? client_create(us->sh, cn, fd, addr, laddr) : NULL;
+	struct client *c = accept_client(us->sh, fd, cn);
 	if (!c) {
-		const char *msg = client_reject_text();
-		ssize_t ignored = send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-		(void)ignored;
-		close(fd);
 		free(cn);
 		return;
 	}
@@ -356,10 +346,10 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 	/* The ring is created by the thread that submits to it: SINGLE_ISSUER
 	 * ties it to its creator. */
 	if (setup_shard_ring(us) < 0) {
-		atomic_fetch_add(&ks->failed, 1);
+		backend_shard_started(eng, false);
 		return;
 	}
-	atomic_fetch_add(&ks->ready, 1);
+	backend_shard_started(eng, true);
 	arm_accept(us);
 	arm_event(us);
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
@@ -406,14 +396,6 @@ static int kernel_init(struct engine *eng)
 			return -errno;
 	}
 	return 0;
-}
-
-static int kernel_wait_ready(struct engine *eng)
-{
-	struct kernel_state *ks = eng->dataplane;
-	while (atomic_load(&ks->ready) + atomic_load(&ks->failed) < eng->nshards)
-		usleep(1000);
-	return atomic_load(&ks->failed) ? -EIO : 0;
 }
 
 /* Connections still open at shutdown: close them; the engine frees clients. */
@@ -467,7 +449,6 @@ const struct dataplane_backend kernel_backend = {
 	.name = "kernel",
 	.init = kernel_init,
 	.run_shard = kernel_run_shard,
-	.wait_ready = kernel_wait_ready,
 	.wake = kernel_wake,
 	.fini = kernel_fini,
 };

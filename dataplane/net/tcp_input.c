@@ -78,6 +78,25 @@ static bool acceptable(const struct tcb *t, const struct tcp_segment *s)
 	       (seq_leq(nxt, s->seq + seg_len - 1) && seq_lt(s->seq + seg_len - 1, end));
 }
 
+/* The handshake's last ACK arrived (or a SYN cookie came back): the
+ * connection is ESTABLISHED and the layer above is told. Returns false if
+ * the layer above refused it and it is gone. */
+static bool establish(struct net_stack *ns, struct tcb *t, const struct tcp_segment *s)
+{
+	t->state = TCP_ESTABLISHED;
+	t->snd.una = s->ack;
+	t->snd.wnd = s->wnd;
+	t->snd.wl1 = s->seq;
+	t->snd.wl2 = s->ack;
+	t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
+	if (!t->upper && !t->fin_queued) {
+		tcp_send_reset_for(t);
+		tcp_free(ns, t);
+		return false;
+	}
+	return true;
+}
+
 /* An ACK for no connection may return one of our SYN cookies: then the
  * connection is made here, established at once. */
 static struct tcb *cookie_connection(struct net_stack *ns, const uint8_t *mac, uint32_t saddr,
@@ -93,22 +112,12 @@ static struct tcb *cookie_connection(struct net_stack *ns, const uint8_t *mac, u
 	if (!t)
 		return NULL;
 	t->snd.iss = s->ack - 1;
-	t->snd.una = t->snd.nxt = s->ack;
+	t->snd.nxt = s->ack;
 	t->snd.mss = mss;
 	t->rcv.irs = s->seq - 1;
 	t->rcv.nxt = s->seq;
-	t->snd.wnd = s->wnd;
-	t->snd.wl1 = s->seq;
-	t->snd.wl2 = s->ack;
-	t->state = TCP_ESTABLISHED;
 	ns->tcp.stats.syn_cookies_accepted++;
-	t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
-	if (!t->upper && !t->fin_queued) {
-		tcp_send_reset_for(t);
-		tcp_free(ns, t);
-		return NULL;
-	}
-	return t;
+	return establish(ns, t, s) ? t : NULL;
 }
 
 static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t saddr,
@@ -196,21 +205,10 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
 					     s->seq, s->ack, s->flags, s->len);
 			return true;
 		}
-		t->state = TCP_ESTABLISHED;
 		ns->tcp.stats.syn_received--;
-		t->snd.una = s->ack;
-		t->snd.wnd = s->wnd;
-		t->snd.wl1 = s->seq;
-		t->snd.wl2 = s->ack;
 		t->backoff = 0;
 		timer_cancel(&t->rtx_timer);
-		t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
-		if (!t->upper && !t->fin_queued) {
-			tcp_send_reset_for(t);
-			tcp_free(ns, t);
-			return false;
-		}
-		return true;
+		return establish(ns, t, s);
 	}
 	if (seq_gt(s->ack, t->snd.nxt)) {
 		t->ack_now = true; /* acknowledges something not yet sent */
