@@ -35,6 +35,14 @@ static void on_received(void *ctx, void *upper, uint8_t *data, size_t len)
 	client_feed(upper, (char *)data, len);
 }
 
+/* The send queue had been full and has room again: the rest of the reply
+ * still waits in the client's output buffer. */
+static void on_writable(void *ctx, void *upper)
+{
+	(void)ctx;
+	client_mark_dirty(upper);
+}
+
 static void on_closed(void *ctx, void *upper)
 {
 	(void)ctx;
@@ -44,7 +52,8 @@ static void on_closed(void *ctx, void *upper)
 }
 
 const struct tcp_upcalls tcp_client_upcalls = {
-	.accepted = on_accepted, .received = on_received, .closed = on_closed,
+	.accepted = on_accepted, .received = on_received, .writable = on_writable,
+	.closed = on_closed,
 };
 
 void tcp_clients_flush(struct shard *sh)

@@ -47,6 +47,9 @@ struct dataplane_figures {
 	_Atomic uint64_t faults_injected;
 	_Atomic uint64_t syn_received, syn_cookies_sent, syn_cookies_accepted;
 	_Atomic uint64_t keepalive_probes;
+	/* Loss recovery and RFC 5961/7323 checks, on their own INFO line. */
+	_Atomic uint64_t fast_retransmits, sack_retransmits, rto_timeouts, paws_rejected;
+	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed;
 };
 #define PUBLISH_MS 100
 
@@ -198,6 +201,13 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->syn_cookies_sent, t->syn_cookies_sent);
 	STAT_SET(f->syn_cookies_accepted, t->syn_cookies_accepted);
 	STAT_SET(f->keepalive_probes, t->keepalive_probes);
+	STAT_SET(f->fast_retransmits, t->fast_retransmits);
+	STAT_SET(f->sack_retransmits, t->sack_retransmits);
+	STAT_SET(f->rto_timeouts, t->rto_timeouts);
+	STAT_SET(f->paws_rejected, t->paws_rejected);
+	STAT_SET(f->delayed_acks, t->delayed_acks);
+	STAT_SET(f->challenge_acks, t->challenge_acks);
+	STAT_SET(f->challenge_acks_suppressed, t->challenge_acks_suppressed);
 	const struct fault_injector *rx = &ds->rx_faults, *tx = &ds->tx_faults;
 	STAT_SET(f->faults_injected, rx->dropped + rx->duplicated + rx->reordered + rx->corrupted +
 				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
@@ -231,6 +241,18 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->syn_cookies_sent),
 			(unsigned long long)STAT_GET(f->syn_cookies_accepted),
 			(unsigned long long)STAT_GET(f->keepalive_probes));
+		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		n = snprintf(line, sizeof(line),
+			"shard%u_tcp:fast_retransmits=%llu,sack_retransmits=%llu,rto_timeouts=%llu,"
+			"paws_rejected=%llu,delayed_acks=%llu,challenge_acks=%llu,"
+			"challenge_acks_suppressed=%llu\r\n", i,
+			(unsigned long long)STAT_GET(f->fast_retransmits),
+			(unsigned long long)STAT_GET(f->sack_retransmits),
+			(unsigned long long)STAT_GET(f->rto_timeouts),
+			(unsigned long long)STAT_GET(f->paws_rejected),
+			(unsigned long long)STAT_GET(f->delayed_acks),
+			(unsigned long long)STAT_GET(f->challenge_acks),
+			(unsigned long long)STAT_GET(f->challenge_acks_suppressed));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	}
 }

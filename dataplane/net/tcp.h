@@ -1,16 +1,18 @@
 /* TCP (RFC 9293), passive open only: one instance per shard, connections in
- * a hash of their 4-tuple. This first version carries a connection through
- * LISTEN -> SYN-RECEIVED -> ESTABLISHED -> (FIN states) -> CLOSED with
- * in-order delivery, the MSS and window-scale options, go-back-N retransmission on an RFC 6298
- * timer, fast retransmit on the third duplicate ACK, zero-window probes, and
- * RST handling. Out-of-order segments are queued until the
- * hole before them fills. Past TCP_SYN_BACKLOG half-open connections,
- * SYNs are answered with SYN cookies and no state. Timestamps, SACK, congestion control (NewReno), delayed ACK timers and
- * keepalive are the next steps of the DPDK issue.
+ * a hash of their 4-tuple. A connection goes LISTEN -> SYN-RECEIVED ->
+ * ESTABLISHED -> (FIN states) -> CLOSED with in-order delivery; options MSS,
+ * window scale and timestamps (RFC 7323: RTT measurement, PAWS) and SACK
+ * (RFC 2018: received blocks steer retransmission, sent blocks describe the
+ * out-of-order queue); retransmission on an RFC 6298 timer; NewReno
+ * congestion control with fast retransmit and recovery (RFC 5681, 6582);
+ * delayed ACKs; zero-window probes; RST and SYN checks with rate-limited
+ * challenge ACKs (RFC 5961); keepalive. Past TCP_SYN_BACKLOG half-open
+ * connections, SYNs are answered with SYN cookies and no state.
  *
  * The layer above (the DPDK glue) sees a connection through tcp_upcalls and
  * writes with tcp_send(); TCP owns its send queue (bytes from snd.una on,
- * kept until acknowledged).
+ * kept until acknowledged, at most TCP_SNDQ_LIMIT of them: the layer above
+ * keeps the rest and is told when there is room again).
  */
 #ifndef TESSERA_TCP_H
 #define TESSERA_TCP_H
@@ -44,6 +46,13 @@ struct ooo_segment {
 	uint8_t data[];
 };
 
+/* A range of sequence space [start, end). */
+struct seq_range {
+	uint32_t start, end;
+};
+
+#define TCP_SACK_SCOREBOARD 8    /* SACKed ranges remembered per connection */
+
 struct tcb {
 	struct tcb *hash_next;
 	struct net_stack *ns;
@@ -56,6 +65,8 @@ struct tcb {
 	struct {
 		uint32_t una;       /* oldest unacknowledged sequence number */
 		uint32_t nxt;       /* next sequence number to send */
+		uint32_t max;       /* one past the highest ever sent: a timeout
+				     * rewinds nxt, and ACKs up to max stay valid */
 		uint32_t wnd;       /* the peer's window */
 		uint32_t wl1, wl2;  /* segment seq/ack of the last window update */
 		uint32_t iss;
@@ -69,13 +80,42 @@ struct tcb {
 		uint8_t wscale;     /* our window shift, 0 if not negotiated */
 	} rcv;
 
-	/* Bytes from snd.una on: acknowledged bytes are dropped from the front,
-	 * unsent ones wait at the back. */
+	/* Bytes from snd.una on, at sndq + sndq_head: acknowledged bytes leave
+	 * the front by moving the head (the queue is compacted only when an
+	 * append needs the room), unsent ones wait at the back. */
 	uint8_t *sndq;
-	size_t sndq_len, sndq_cap;
+	size_t sndq_head, sndq_len, sndq_cap;
+	bool sndq_full;          /* tcp_send refused bytes: call up->writable */
 	bool fin_queued;         /* the upper layer closed: FIN after sndq */
 	bool fin_sent;
 	bool ack_now;            /* an ACK is owed; sent with data or alone */
+	/* Delayed ACK (RFC 9293 3.8.6.3): in-order data is acknowledged with
+	 * the reply it causes, on every second full segment, or by the timer. */
+	uint32_t unacked_bytes;
+	struct timer delack_timer;
+
+	/* RFC 7323 timestamps, used when both SYNs carried them. */
+	bool ts_ok;
+	uint32_t ts_recent;      /* TS.Recent: the TSval we echo */
+	uint64_t ts_recent_ms;   /* when TS.Recent was set (PAWS's 24-day rule) */
+	uint32_t ts_offset;      /* added to our clock so TSvals do not reveal it */
+	uint32_t last_ack_sent;  /* Last.ACK.sent */
+
+	/* RFC 2018 SACK, used when the peer's SYN permitted it: what the peer
+	 * holds above snd.una (sorted, disjoint), and how far this recovery
+	 * has retransmitted. */
+	bool sack_ok;
+	struct seq_range sacked[TCP_SACK_SCOREBOARD];
+	unsigned nsacked;
+	uint32_t high_rxt;
+	uint32_t last_ooo_seq;   /* the latest out-of-order arrival: first block */
+
+	/* Congestion control, NewReno (RFC 5681, RFC 6582). */
+	uint32_t cwnd, ssthresh;
+	uint32_t bytes_acked;    /* towards the next congestion-avoidance step */
+	uint32_t recover;        /* snd.nxt when loss was last detected */
+	bool in_recovery;
+	uint64_t last_send_ms;   /* restart slow start after an idle RTO */
 
 	/* RFC 6298 */
 	uint32_t srtt_ms, rttvar_ms, rto_ms;
@@ -110,6 +150,9 @@ struct tcp_upcalls {
 	 * in a receive buffer the stack owns (the RESP parser unescapes inline
 	 * arguments in place). */
 	void (*received)(void *ctx, void *upper, uint8_t *data, size_t len);
+	/* tcp_send() refused bytes earlier and acknowledgements made room:
+	 * send more. */
+	void (*writable)(void *ctx, void *upper);
 	/* The connection is gone (reset, closed, timed out): forget `upper`.
 	 * The tcb is freed right after. */
 	void (*closed)(void *ctx, void *upper);
@@ -121,6 +164,9 @@ struct tcp_stats {
 	uint64_t syn_received;          /* half-open connections now */
 	uint64_t syn_cookies_sent, syn_cookies_accepted;
 	uint64_t keepalive_probes, keepalive_drops;
+	uint64_t fast_retransmits, sack_retransmits, rto_timeouts;
+	uint64_t paws_rejected, delayed_acks;
+	uint64_t challenge_acks, challenge_acks_suppressed;
 };
 
 struct tcp_layer {
@@ -134,6 +180,9 @@ struct tcp_layer {
 	uint32_t iss_seed;
 	uint32_t cookie_secret;
 	uint64_t keepalive_ms;       /* idle time before probing; 0 = off */
+	/* RFC 5961 7: challenge ACKs per second, for all connections. */
+	uint64_t challenge_second;
+	unsigned challenge_acks_this_second;
 };
 
 int tcp_layer_init(struct tcp_layer *tl, uint16_t listen_port, const struct tcp_upcalls *up,
@@ -144,8 +193,10 @@ void tcp_layer_fini(struct net_stack *ns);
 void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uint32_t daddr,
 	       const uint8_t *segment, size_t len);
 
-/* Queue bytes for sending; returns how many were taken (all, unless out of
- * memory). Sending happens in tcp_flush. */
+/* Queue bytes for sending; returns how many were taken: fewer than len when
+ * the queue holds TCP_SNDQ_LIMIT (then up->writable says when to go on) or
+ * memory ran out. Sending happens in tcp_flush. */
+#define TCP_SNDQ_LIMIT (1024 * 1024)
 size_t tcp_send(struct tcb *t, const void *data, size_t len);
 /* The upper layer is done: FIN once the queue has gone out. */
 void tcp_close(struct tcb *t);

@@ -1,5 +1,6 @@
 /* TCP connections of one shard: the 4-tuple hash, creation, freeing, the
- * send queue, and the two timers (retransmission, TIME-WAIT). */
+ * send queue, and the timers (retransmission, TIME-WAIT, keepalive,
+ * delayed ACK). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +81,16 @@ struct tcb *tcp_create(struct net_stack *ns, const uint8_t *rmac, uint32_t raddr
 	memcpy(t->rmac, rmac, 6);
 	t->state = TCP_LISTEN;
 	t->snd.iss = initial_sequence(ns, raddr, rport);
-	t->snd.una = t->snd.nxt = t->snd.iss;
+	t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
 	t->snd.mss = TCP_DEFAULT_MSS;
 	t->rcv.wnd = TCP_RECEIVE_WINDOW;
 	t->rto_ms = TCP_RTO_INITIAL_MS;
 	timer_init(&t->rtx_timer, tcp_retransmit_timeout, t);
 	timer_init(&t->time_wait_timer, tcp_time_wait_timeout, t);
 	timer_init(&t->keepalive_timer, tcp_keepalive_timeout, t);
+	timer_init(&t->delack_timer, tcp_delayed_ack_timeout, t);
+	t->ts_offset = initial_sequence(ns, raddr ^ 0x5bd1e995u, lport) * 0x9E3779B1u;
+	t->ssthresh = TCP_SSTHRESH_INITIAL;
 	unsigned b = tuple_hash(tl, raddr, rport, laddr, lport);
 	t->hash_next = tl->buckets[b];
 	tl->buckets[b] = t;
@@ -116,6 +120,7 @@ void tcp_free(struct net_stack *ns, struct tcb *t)
 	timer_cancel(&t->rtx_timer);
 	timer_cancel(&t->time_wait_timer);
 	timer_cancel(&t->keepalive_timer);
+	timer_cancel(&t->delack_timer);
 	unlink_flush(tl, t);
 	unsigned b = tuple_hash(tl, t->raddr, t->rport, t->laddr, t->lport);
 	for (struct tcb **p = &tl->buckets[b]; *p; p = &(*p)->hash_next) {
@@ -156,33 +161,61 @@ void tcp_want_flush(struct tcb *t)
 
 /* ---- the send queue ----------------------------------------------------- */
 
+/* Room for `len` more bytes behind the queue: compact first (the head
+ * moved on as bytes were acknowledged), grow only if that is not enough. */
+static bool sndq_reserve(struct tcb *t, size_t len)
+{
+	if (t->sndq_cap - t->sndq_head - t->sndq_len >= len)
+		return true;
+	if (t->sndq_head) {
+		memmove(t->sndq, t->sndq + t->sndq_head, t->sndq_len);
+		t->sndq_head = 0;
+		if (t->sndq_cap - t->sndq_len >= len)
+			return true;
+	}
+	size_t cap = t->sndq_cap ? t->sndq_cap : 4096;
+	while (cap - t->sndq_len < len)
+		cap *= 2;
+	uint8_t *q = realloc(t->sndq, cap);
+	if (!q)
+		return false;
+	t->sndq = q;
+	t->sndq_cap = cap;
+	return true;
+}
+
 size_t tcp_send(struct tcb *t, const void *data, size_t len)
 {
 	if (len == 0 || t->fin_queued || !(t->state & (TCP_ESTABLISHED | TCP_CLOSE_WAIT)))
 		return 0;
-	if (t->sndq_cap - t->sndq_len < len) {
-		size_t cap = t->sndq_cap ? t->sndq_cap : 4096;
-		while (cap - t->sndq_len < len)
-			cap *= 2;
-		uint8_t *q = realloc(t->sndq, cap);
-		if (!q)
-			return 0;
-		t->sndq = q;
-		t->sndq_cap = cap;
+	size_t room = TCP_SNDQ_LIMIT > t->sndq_len ? TCP_SNDQ_LIMIT - t->sndq_len : 0;
+	if (len > room) {
+		len = room;
+		t->sndq_full = true;
 	}
-	memcpy(t->sndq + t->sndq_len, data, len);
+	if (len == 0 || !sndq_reserve(t, len))
+		return 0;
+	memcpy(tcp_sndq_data(t) + t->sndq_len, data, len);
 	t->sndq_len += len;
 	tcp_want_flush(t);
 	return len;
 }
 
-/* Drop `n` acknowledged bytes from the front of the send queue. */
+/* Drop `n` acknowledged bytes from the front of the send queue; a layer
+ * above that was refused room hears that there is some. */
 void tcp_sndq_consume(struct tcb *t, size_t n)
 {
 	if (n > t->sndq_len)
 		n = t->sndq_len;
-	memmove(t->sndq, t->sndq + n, t->sndq_len - n);
+	t->sndq_head += n;
 	t->sndq_len -= n;
+	if (t->sndq_len == 0)
+		t->sndq_head = 0;
+	struct tcp_layer *tl = &t->ns->tcp;
+	if (n && t->sndq_full && t->upper && tl->up->writable) {
+		t->sndq_full = false;
+		tl->up->writable(tl->up_ctx, t->upper);
+	}
 }
 
 void tcp_close(struct tcb *t)
@@ -206,9 +239,11 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 	(void)tm;
 	struct tcb *t = arg;
 	struct net_stack *ns = t->ns;
-	if (t->snd.wnd == 0 && t->snd.una == t->snd.nxt && t->sndq_len > 0) {
+	if (t->snd.wnd == 0 && t->sndq_len > 0 && t->state != TCP_SYN_RECEIVED) {
 		/* Persist timer: a peer that does not read is not a lost peer;
-		 * probe for ever, backing off to the maximum interval. */
+		 * probe for ever, backing off to the maximum interval. The
+		 * probe byte is sent again from snd.una each time. */
+		t->snd.nxt = t->snd.una;
 		t->window_probe = true;
 		tcp_output(t);
 		t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : t->rto_ms * 2;
@@ -220,6 +255,9 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 		return;
 	}
 	ns->tcp.stats.retransmits++;
+	ns->tcp.stats.rto_timeouts++;
+	if (t->state != TCP_SYN_RECEIVED)
+		tcp_congestion_on_timeout(t);
 	/* RFC 6298 5.5-5.6: back off, and restart from the oldest unacked
 	 * byte (go-back-N); Karn: no RTT sample from a retransmission. */
 	t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : t->rto_ms * 2;
@@ -257,6 +295,14 @@ void tcp_keepalive_timeout(struct timer *tm, void *arg)
 	ns->tcp.stats.keepalive_probes++;
 	tcp_send_keepalive(t);
 	timer_arm(&ns->timers, &t->keepalive_timer, TCP_KEEPALIVE_INTERVAL_MS);
+}
+
+void tcp_delayed_ack_timeout(struct timer *tm, void *arg)
+{
+	(void)tm;
+	struct tcb *t = arg;
+	t->ns->tcp.stats.delayed_acks++;
+	tcp_send_ack(t);
 }
 
 void tcp_time_wait_timeout(struct timer *tm, void *arg)

@@ -17,6 +17,11 @@ struct tcp_segment {
 	uint32_t wnd;
 	uint16_t mss;               /* 0 if no option */
 	int wscale;                 /* -1 if no option */
+	bool sack_permitted;
+	bool has_ts;
+	uint32_t tsval, tsecr;
+	unsigned nsack;
+	struct seq_range sack[4];
 	const uint8_t *data;
 	uint32_t len;               /* payload bytes */
 };
@@ -38,6 +43,18 @@ static void parse_options(const uint8_t *opt, size_t len, struct tcp_segment *s)
 			s->mss = be16_get(opt + i + 2);
 		if (kind == TCP_OPT_WSCALE && opt[i + 1] == 3)
 			s->wscale = opt[i + 2];
+		if (kind == TCP_OPT_SACK_PERMITTED && opt[i + 1] == 2)
+			s->sack_permitted = true;
+		if (kind == TCP_OPT_TIMESTAMPS && opt[i + 1] == 10) {
+			s->has_ts = true;
+			s->tsval = be32_get(opt + i + 2);
+			s->tsecr = be32_get(opt + i + 6);
+		}
+		if (kind == TCP_OPT_SACK && (opt[i + 1] - 2) % 8 == 0) {
+			const uint8_t *b = opt + i + 2;
+			for (unsigned n = (opt[i + 1] - 2) / 8; n-- && s->nsack < 4; b += 8)
+				s->sack[s->nsack++] = (struct seq_range){ be32_get(b), be32_get(b + 4) };
+		}
 		i += opt[i + 1];
 	}
 }
@@ -61,6 +78,51 @@ static bool parse(const uint8_t *seg, size_t len, struct tcp_segment *s)
 	s->data = seg + doff;
 	s->len = (uint32_t)(len - doff);
 	return true;
+}
+
+/* RFC 5961 7: challenge ACKs are rate-limited across all connections, so
+ * a blind attacker cannot turn them into a flood (or an oracle). */
+static void challenge_ack(struct tcb *t)
+{
+	struct tcp_layer *tl = &t->ns->tcp;
+	uint64_t second = t->ns->now_ms / 1000;
+	if (second != tl->challenge_second) {
+		tl->challenge_second = second;
+		tl->challenge_acks_this_second = 0;
+	}
+	if (tl->challenge_acks_this_second >= TCP_CHALLENGE_ACK_LIMIT) {
+		tl->stats.challenge_acks_suppressed++;
+		return;
+	}
+	tl->challenge_acks_this_second++;
+	tl->stats.challenge_acks++;
+	t->ack_now = true;
+	tcp_want_flush(t);
+}
+
+/* RFC 7323 5.3 R1 (PAWS): a segment whose timestamp is older than
+ * TS.Recent is an old duplicate from a wrapped sequence space. */
+static bool paws_rejects(struct tcb *t, const struct tcp_segment *s)
+{
+	if (!t->ts_ok || !s->has_ts || (s->flags & TCP_RST))
+		return false;
+	if (t->ns->now_ms - t->ts_recent_ms > TCP_PAWS_IDLE_MS) {
+		t->ts_recent = s->tsval; /* too old to judge by (5.5) */
+		t->ts_recent_ms = t->ns->now_ms;
+		return false;
+	}
+	return seq_lt(s->tsval, t->ts_recent);
+}
+
+/* R3: remember the newest timestamp of a segment that covers what we
+ * last acknowledged. */
+static void update_ts_recent(struct tcb *t, const struct tcp_segment *s)
+{
+	if (t->ts_ok && s->has_ts && seq_geq(s->tsval, t->ts_recent) &&
+	    seq_leq(s->seq, t->last_ack_sent)) {
+		t->ts_recent = s->tsval;
+		t->ts_recent_ms = t->ns->now_ms;
+	}
 }
 
 /* 3.10.7.4 first: is any of the segment inside the receive window? */
@@ -88,6 +150,7 @@ static bool establish(struct net_stack *ns, struct tcb *t, const struct tcp_segm
 	t->snd.wnd = s->wnd;
 	t->snd.wl1 = s->seq;
 	t->snd.wl2 = s->ack;
+	tcp_congestion_init(t);
 	t->upper = ns->tcp.up->accepted(ns->tcp.up_ctx, t);
 	if (!t->upper && !t->fin_queued) {
 		tcp_send_reset_for(t);
@@ -112,7 +175,7 @@ static struct tcb *cookie_connection(struct net_stack *ns, const uint8_t *mac, u
 	if (!t)
 		return NULL;
 	t->snd.iss = s->ack - 1;
-	t->snd.nxt = s->ack;
+	t->snd.nxt = t->snd.max = s->ack;
 	t->snd.mss = mss;
 	t->rcv.irs = s->seq - 1;
 	t->rcv.nxt = s->seq;
@@ -157,20 +220,23 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 		t->rcv.wscale = TCP_OUR_WSCALE;
 		t->rcv.wnd = TCP_RECEIVE_WINDOW_SCALED;
 	}
+	if (s->has_ts) {
+		/* RFC 7323 3.2: timestamps in every segment from now on. */
+		t->ts_ok = true;
+		t->ts_recent = s->tsval;
+		t->ts_recent_ms = ns->now_ms;
+	}
+	t->sack_ok = s->sack_permitted;
 	t->state = TCP_SYN_RECEIVED;
 	ns->tcp.stats.syn_received++;
 	tcp_send_syn_ack(t);
-	t->snd.nxt = t->snd.iss + 1;
+	t->snd.nxt = t->snd.max = t->snd.iss + 1;
 	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
 }
 
-static void update_rtt(struct tcb *t, uint32_t ack)
+/* RFC 6298 2.2-2.3: fold one round-trip sample into SRTT and RTTVAR. */
+static void rtt_sample(struct tcb *t, uint32_t r)
 {
-	if (!t->rtt_sampling || seq_lt(ack, t->rtt_seq + 1))
-		return;
-	t->rtt_sampling = false;
-	uint32_t r = (uint32_t)(t->ns->now_ms - t->rtt_sent_ms);
-	/* RFC 6298 2.2-2.3 */
 	if (t->srtt_ms == 0) {
 		t->srtt_ms = r ? r : 1;
 		t->rttvar_ms = r / 2;
@@ -183,6 +249,20 @@ static void update_rtt(struct tcb *t, uint32_t ack)
 	t->rto_ms = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
 }
 
+/* New data was acknowledged: a sample from the echoed timestamp (RFC 7323
+ * 4.1, valid even across retransmissions), or from the one timed segment. */
+static void update_rtt(struct tcb *t, const struct tcp_segment *s)
+{
+	if (t->ts_ok && s->has_ts && s->tsecr) {
+		rtt_sample(t, tcp_ts_now(t) - s->tsecr);
+		return;
+	}
+	if (!t->rtt_sampling || seq_lt(s->ack, t->rtt_seq + 1))
+		return;
+	t->rtt_sampling = false;
+	rtt_sample(t, (uint32_t)(t->ns->now_ms - t->rtt_sent_ms));
+}
+
 static void enter_time_wait(struct tcb *t)
 {
 	t->state = TCP_TIME_WAIT;
@@ -191,8 +271,10 @@ static void enter_time_wait(struct tcb *t)
 	timer_arm(&t->ns->timers, &t->time_wait_timer, TCP_TIME_WAIT_MS);
 }
 
-/* Step 5: the ACK field. Returns false if the connection is gone. */
-static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
+enum ack_verdict { ACK_GO_ON, ACK_DROP_SEGMENT, ACK_CONNECTION_GONE };
+
+/* Step 5: the ACK field. */
+static enum ack_verdict process_ack(struct tcb *t, const struct tcp_segment *seg)
 {
 	struct net_stack *ns = t->ns;
 	/* RFC 7323 2.3: the window of a segment without SYN is scaled. */
@@ -203,34 +285,48 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
 		if (!(seq_lt(t->snd.una, s->ack) && seq_leq(s->ack, t->snd.nxt))) {
 			tcp_send_reset_reply(ns, t->rmac, t->raddr, t->laddr, s->sport, s->dport,
 					     s->seq, s->ack, s->flags, s->len);
-			return true;
+			return ACK_DROP_SEGMENT;
 		}
 		ns->tcp.stats.syn_received--;
 		t->backoff = 0;
 		timer_cancel(&t->rtx_timer);
-		return establish(ns, t, s);
+		return establish(ns, t, s) ? ACK_GO_ON : ACK_CONNECTION_GONE;
 	}
-	if (seq_gt(s->ack, t->snd.nxt)) {
-		t->ack_now = true; /* acknowledges something not yet sent */
-		return true;
+	if (seq_gt(s->ack, t->snd.max)) {
+		/* Acknowledges something never sent: ACK, drop, return. */
+		t->ack_now = true;
+		tcp_want_flush(t);
+		return ACK_DROP_SEGMENT;
 	}
-	if (s->ack == t->snd.una && s->len == 0 && s->wnd == t->snd.wnd && t->snd.una != t->snd.nxt &&
-	    !(s->flags & (TCP_SYN | TCP_FIN))) {
-		/* RFC 5681 3.2: the third duplicate ACK says a segment was lost
-		 * while later ones arrived: resend it without waiting for the
-		 * timer. */
-		if (++t->dupacks == 3)
-			tcp_retransmit_first(t);
+	if (t->sack_ok && s->nsack)
+		tcp_sack_update(t, s->sack, s->nsack);
+	/* A duplicate ACK repeats the window (RFC 5681 2) or, with SACK,
+	 * reports more data held (RFC 6675 2: Linux peers grow their window
+	 * with every ACK). A zero window answers a window probe; it says
+	 * nothing of loss. */
+	bool same_window = s->wnd == t->snd.wnd || (t->sack_ok && s->nsack);
+	if (s->ack == t->snd.una && s->len == 0 && same_window && s->wnd != 0 &&
+	    t->snd.una != t->snd.nxt && !(s->flags & (TCP_SYN | TCP_FIN))) {
+		/* RFC 5681 3.2: duplicate ACKs say segments arrive after a
+		 * lost one: the third starts fast retransmit and recovery. */
+		tcp_congestion_on_dupack(t);
 	}
 	if (seq_lt(t->snd.una, s->ack)) {
 		t->dupacks = 0;
 		uint32_t acked = s->ack - t->snd.una;
-		bool fin_acked = t->fin_sent && s->ack == t->snd.nxt;
-		tcp_sndq_consume(t, acked - (fin_acked ? 1 : 0));
-		update_rtt(t, s->ack);
+		/* The FIN's sequence number follows the last queued byte (also
+		 * when a timeout rewound snd.nxt before the FIN went again). */
+		bool fin_acked = t->fin_queued && s->ack == t->snd.una + (uint32_t)t->sndq_len + 1;
+		update_rtt(t, s);
 		t->snd.una = s->ack;
+		if (seq_lt(t->snd.nxt, t->snd.una))
+			t->snd.nxt = t->snd.una; /* after a rewind, the peer had more */
+		if (fin_acked)
+			t->fin_sent = true;
+		tcp_sndq_consume(t, acked - (fin_acked ? 1 : 0));
 		t->backoff = 0;
 		timer_cancel(&t->rtx_timer);
+		tcp_congestion_on_ack(t, acked);
 		if (t->snd.una != t->snd.nxt)
 			timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
 		if (fin_acked) {
@@ -240,7 +336,7 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
 				enter_time_wait(t);
 			else if (t->state == TCP_LAST_ACK) {
 				tcp_free(ns, t);
-				return false;
+				return ACK_CONNECTION_GONE;
 			}
 		}
 		tcp_want_flush(t);
@@ -253,7 +349,7 @@ static bool process_ack(struct tcb *t, const struct tcp_segment *seg)
 		t->snd.wl1 = s->seq;
 		t->snd.wl2 = s->ack;
 	}
-	return true;
+	return ACK_GO_ON;
 }
 
 /* Keep a segment that arrived ahead of rcv.nxt (copied: the frame goes
@@ -301,27 +397,54 @@ static void ooo_drain(struct tcb *t)
 	}
 }
 
+/* Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): in-order data is
+ * acknowledged at least every second full-sized segment, and within
+ * TCP_DELAYED_ACK_MS; usually sooner, riding on the reply it caused. */
+static void ack_later(struct tcb *t, uint32_t len)
+{
+	uint32_t full = TCP_OUR_MSS - (t->ts_ok ? TCP_TS_OPTION_LEN : 0);
+	t->unacked_bytes += len;
+	if (t->unacked_bytes >= 2 * full) {
+		t->ack_now = true;
+		tcp_want_flush(t);
+	} else if (!timer_armed(&t->delack_timer)) {
+		timer_arm(&t->ns->timers, &t->delack_timer, TCP_DELAYED_ACK_MS);
+	}
+}
+
 /* Step 7: segment text. In-order data goes up at once; data ahead of a hole
- * waits in the out-of-order queue, and each arrival is acknowledged, so a
- * hole shows as duplicate ACKs the peer fast-retransmits on (RFC 5681 4.2). */
+ * waits in the out-of-order queue. Out-of-order arrivals and the segment
+ * that fills a hole are acknowledged at once, so a hole shows as duplicate
+ * ACKs the peer fast-retransmits on (RFC 5681 4.2). */
 static void process_text(struct tcb *t, const struct tcp_segment *s)
 {
 	struct net_stack *ns = t->ns;
 	if (s->len == 0 || !(t->state & (TCP_ESTABLISHED | TCP_FIN_WAIT_1 | TCP_FIN_WAIT_2)))
 		return;
-	t->ack_now = true;
-	tcp_want_flush(t);
 	if (seq_gt(s->seq, t->rcv.nxt)) {
 		ns->tcp.stats.out_of_order++;
+		t->last_ooo_seq = s->seq;
 		ooo_insert(t, s);
+		t->ack_now = true;
+		tcp_want_flush(t);
 		return;
 	}
 	uint32_t skip = t->rcv.nxt - s->seq; /* already received */
-	if (skip >= s->len)
+	if (skip >= s->len) {
+		t->ack_now = true; /* a retransmission: our ACK was lost */
+		tcp_want_flush(t);
 		return;
+	}
+	bool filling_hole = t->ooo != NULL;
 	/* The frame is the receive path's own buffer (see tcp_upcalls). */
 	deliver(t, (uint8_t *)(uintptr_t)(s->data + skip), s->len - skip);
 	ooo_drain(t);
+	if (filling_hole) {
+		t->ack_now = true;
+		tcp_want_flush(t);
+	} else {
+		ack_later(t, s->len - skip);
+	}
 }
 
 /* Step 8: FIN. Returns false if the connection is gone. */
@@ -402,8 +525,11 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 		tcp_send_syn_ack(t); /* our SYN-ACK was lost: the peer repeats its SYN */
 		return;
 	}
-	/* First: sequence number. */
-	if (!acceptable(t, &s)) {
+	/* First: sequence number, after PAWS. */
+	bool paws = paws_rejects(t, &s);
+	if (paws)
+		tl->stats.paws_rejected++;
+	if (paws || !acceptable(t, &s)) {
 		if (!(s.flags & TCP_RST)) {
 			t->ack_now = true;
 			tcp_want_flush(t);
@@ -417,22 +543,21 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 			tl->stats.resets_received++;
 			tcp_free(ns, t);
 		} else {
-			t->ack_now = true;
-			tcp_want_flush(t);
+			challenge_ack(t);
 		}
 		return;
 	}
+	update_ts_recent(t, &s);
 	/* Fourth: a SYN in a synchronized state gets a challenge ACK
 	 * (RFC 5961 4.2). */
 	if (s.flags & TCP_SYN) {
-		t->ack_now = true;
-		tcp_want_flush(t);
+		challenge_ack(t);
 		return;
 	}
 	/* Fifth: the ACK field; a segment without one is dropped. */
 	if (!(s.flags & TCP_ACK))
 		return;
-	if (!process_ack(t, &s))
+	if (process_ack(t, &s) != ACK_GO_ON)
 		return;
 	tcp_keepalive_reset(t); /* after the ACK step: it may have just established */
 	if (t->state == TCP_TIME_WAIT && !(s.flags & TCP_FIN))
