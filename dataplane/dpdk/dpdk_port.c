@@ -77,6 +77,19 @@ static int parse_addresses(struct dpdk_port *port)
 	return 0;
 }
 
+/* Enabling the offload only permits it: a frame is still sent as built
+ * unless its mbuf asks (RTE_MBUF_F_TX_*_CKSUM), so this is safe before the
+ * stack uses it. Both or neither: the stack fills TCP's pseudo-header sum
+ * only when the port finishes both. */
+static void enable_tx_csum_offload(struct dpdk_port *port, const struct rte_eth_dev_info *info,
+				   struct rte_eth_conf *conf)
+{
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	port->tx_csum_offload = (info->tx_offload_capa & csum) == csum;
+	if (port->tx_csum_offload)
+		conf->txmode.offloads |= csum;
+}
+
 static int configure_port(struct dpdk_port *port, unsigned nshards)
 {
 	struct rte_eth_dev_info info;
@@ -96,6 +109,7 @@ static int configure_port(struct dpdk_port *port, unsigned nshards)
 		conf.rx_adv_conf.rss_conf.rss_hf = rss;
 		port->rss = true;
 	}
+	enable_tx_csum_offload(port, &info, &conf);
 	rc = rte_eth_dev_configure(port->port_id, (uint16_t)nshards, (uint16_t)nshards, &conf);
 	if (rc < 0) {
 		log_msg(LOG_WARNING, "configuring port %u failed: %s", port->port_id, strerror(-rc));
@@ -162,6 +176,9 @@ int dpdk_port_open(struct dpdk_port *port, unsigned nshards)
 	log_msg(LOG_NOTICE, "DPDK port %u: %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair(s)%s, %s",
 		port->port_id, port->mac[0], port->mac[1], port->mac[2], port->mac[3], port->mac[4],
 		port->mac[5], nshards, port->rss ? " with RSS" : "", CFG(ip));
+	log_msg(LOG_NOTICE, "DPDK port %u: IPv4/TCP transmit checksums %s", port->port_id,
+		port->tx_csum_offload ? "offloaded to the port"
+				      : "computed in software (the port offers no offload for them)");
 	return 0;
 }
 

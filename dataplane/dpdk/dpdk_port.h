@@ -16,6 +16,7 @@ struct dpdk_port {
 	uint32_t ip, netmask, gateway; /* network order */
 	struct rte_mempool *pool;     /* the port's node */
 	bool rss;                     /* the port spreads flows over queues */
+	bool tx_csum_offload;         /* IPv4 and TCP checksums enabled in the port's TX */
 };
 
 /* Parse dpdk-args, start EAL, configure and start the first port with one

@@ -19,12 +19,14 @@
 #include <rte_mbuf.h>
 
 #include "../backend.h"
+#include "arp_fanout.h"
 #include "client.h"
 #include "config.h"
 #include "dpdk_port.h"
 #include "fault_inject.h"
 #include "log.h"
 #include "net_stack.h"
+#include "port_xstats.h"
 #include "rss.h"
 #include "../tcp_clients.h"
 #include "shard.h"
@@ -50,6 +52,7 @@ struct dataplane_figures {
 	/* Loss recovery and RFC 5961/7323 checks, on their own INFO line. */
 	_Atomic uint64_t fast_retransmits, sack_retransmits, rto_timeouts, paws_rejected;
 	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed;
+	_Atomic uint64_t arp_entries, arp_learned_from_peers, arp_fanout_ring_full;
 };
 #define PUBLISH_MS 100
 
@@ -65,6 +68,8 @@ struct dpdk_shard {
 	struct spsc_ring **forward_out;
 	struct spsc_ring **forward_in;
 	uint64_t forwarded_out, forwarded_in, forward_ring_full;
+	/* Addresses learned here go to the other shards; theirs come in. */
+	struct arp_fanout *arp;
 	uint64_t published_ms;
 	struct dataplane_figures figures;
 	struct fault_injector rx_faults, tx_faults;   /* dpdk-fault-inject */
@@ -75,6 +80,8 @@ struct dpdk_state {
 	struct rss_config rss;
 	struct fault_plan faults;
 	struct dpdk_shard *shards;
+	struct arp_fanout *arp;       /* [nshards] */
+	struct port_xstats xstats;    /* read by shard 0 only */
 };
 
 /* ---- transmit ----------------------------------------------------------- */
@@ -208,6 +215,9 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->delayed_acks, t->delayed_acks);
 	STAT_SET(f->challenge_acks, t->challenge_acks);
 	STAT_SET(f->challenge_acks_suppressed, t->challenge_acks_suppressed);
+	STAT_SET(f->arp_entries, ds->net.arp.count);
+	STAT_SET(f->arp_learned_from_peers, ds->arp->learned_from_peers);
+	STAT_SET(f->arp_fanout_ring_full, ds->arp->ring_full);
 	const struct fault_injector *rx = &ds->rx_faults, *tx = &ds->tx_faults;
 	STAT_SET(f->faults_injected, rx->dropped + rx->duplicated + rx->reordered + rx->corrupted +
 				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
@@ -216,7 +226,7 @@ static void publish_figures(struct dpdk_shard *ds)
 static void dpdk_info(struct engine *eng, struct buf *out)
 {
 	struct dpdk_state *st = eng->dataplane;
-	char line[768];
+	char line[1024];
 	int n = snprintf(line, sizeof(line), "dataplane:dpdk\r\nport_rss:%s\r\n",
 			 st->port.rss ? "yes" : "no");
 	buf_append(out, line, (size_t)n);
@@ -227,7 +237,8 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
 			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
 			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu,syn_received=%llu,"
-			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu,keepalive_probes=%llu\r\n", i,
+			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu,keepalive_probes=%llu,arp_entries=%llu,"
+			"arp_learned_from_peers=%llu,arp_fanout_ring_full=%llu\r\n", i,
 			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
 			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
 			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
@@ -240,7 +251,10 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->syn_received),
 			(unsigned long long)STAT_GET(f->syn_cookies_sent),
 			(unsigned long long)STAT_GET(f->syn_cookies_accepted),
-			(unsigned long long)STAT_GET(f->keepalive_probes));
+			(unsigned long long)STAT_GET(f->keepalive_probes),
+			(unsigned long long)STAT_GET(f->arp_entries),
+			(unsigned long long)STAT_GET(f->arp_learned_from_peers),
+			(unsigned long long)STAT_GET(f->arp_fanout_ring_full));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 		n = snprintf(line, sizeof(line),
 			"shard%u_tcp:fast_retransmits=%llu,sack_retransmits=%llu,rto_timeouts=%llu,"
@@ -255,6 +269,21 @@ static void dpdk_info(struct engine *eng, struct buf *out)
 			(unsigned long long)STAT_GET(f->challenge_acks_suppressed));
 		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 	}
+	port_xstats_info(&st->xstats, out);
+}
+
+/* The net_stack arp_learned hook (ctx is the shard, as for tx). */
+static void arp_learned(void *ctx, uint32_t ip, const uint8_t *mac)
+{
+	struct dpdk_shard *ds = ctx;
+	arp_fanout_note(ds->arp, ip, mac);
+}
+
+/* Send what this iteration learned, install what the others did. */
+static unsigned exchange_arp(struct dpdk_shard *ds)
+{
+	arp_fanout_flush(ds->arp);
+	return arp_fanout_drain(ds->arp, &ds->net.arp, ds->net.now_ms);
 }
 
 static void idle_sleep(unsigned *idle_us)
@@ -275,7 +304,8 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		log_msg(LOG_WARNING, "shard %u: rte_thread_register failed; mbuf allocation goes "
 			"without a per-core cache", id);
 	struct net_config cfg = { .ip = st->port.ip, .netmask = st->port.netmask,
-				  .gateway = st->port.gateway };
+				  .gateway = st->port.gateway,
+				  .tx_csum_offload = st->port.tx_csum_offload };
 	memcpy(cfg.mac, st->port.mac, 6);
 	shard_update_clock(sh);
 	if (net_stack_init(&ds->net, &cfg, &tx_ops, ds, (uint64_t)sh->now_ms) < 0 ||
@@ -285,6 +315,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		return;
 	}
 	ds->net.tcp.keepalive_ms = (uint64_t)CFG(tcp_keepalive) * 1000;
+	ds->net.arp_learned = arp_learned;
 	backend_shard_started(eng, true);
 	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
 	unsigned idle_spins = 0, idle_us = 1;
@@ -292,6 +323,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		shard_update_clock(sh);
 		net_tick(&ds->net, (uint64_t)sh->now_ms);
 		unsigned work = receive(st, ds);
+		work += exchange_arp(ds);
 		work += shard_drain_rings(sh);
 		tcp_clients_flush(sh);
 		tcp_flush(&ds->net);
@@ -300,6 +332,8 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		shard_flush_outbox(sh);
 		shard_tick(sh);
 		publish_figures(ds);
+		if (id == 0)
+			port_xstats_publish(&st->xstats, (uint64_t)sh->now_ms);
 		if (work) {
 			idle_spins = 0;
 			idle_us = 1;
@@ -337,6 +371,11 @@ static int dpdk_init(struct engine *eng)
 	if (st->faults.enabled)
 		log_msg(LOG_WARNING, "fault injection on: %s (replay with the same seed)",
 			CFG(dpdk_fault_inject));
+	if ((rc = port_xstats_init(&st->xstats, st->port.port_id)) < 0)
+		return rc;
+	st->arp = calloc(eng->nshards, sizeof(*st->arp));
+	if (!st->arp || (rc = arp_fanout_create_all(st->arp, eng->nshards)) < 0)
+		return st->arp ? rc : -ENOMEM;
 	rss_config_default(&st->rss, eng->nshards);
 	dpdk_port_program_rss(&st->port, &st->rss);
 	for (unsigned i = 0; i < eng->nshards; i++) {
@@ -344,6 +383,7 @@ static int dpdk_init(struct engine *eng)
 		ds->sh = eng->shards[i];
 		ds->port = &st->port;
 		ds->queue = (uint16_t)i;
+		ds->arp = &st->arp[i];
 		fault_injector_init(&ds->rx_faults, &st->faults, 2 * i, st->port.pool);
 		fault_injector_init(&ds->tx_faults, &st->faults, 2 * i + 1, st->port.pool);
 		ds->forward_out = calloc(eng->nshards, sizeof(*ds->forward_out));
@@ -390,6 +430,10 @@ static void dpdk_fini(struct engine *eng)
 		free(ds->forward_out);
 		free(ds->forward_in);
 	}
+	if (st->arp)
+		arp_fanout_free_all(st->arp, eng->nshards);
+	free(st->arp);
+	port_xstats_fini(&st->xstats);
 	dpdk_port_close(&st->port);
 	free(st->shards);
 	free(st);

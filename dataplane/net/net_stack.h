@@ -11,6 +11,7 @@
 #ifndef TESSERA_NET_STACK_H
 #define TESSERA_NET_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ struct net_config {
 	uint32_t ip;          /* network order */
 	uint32_t netmask;     /* network order */
 	uint32_t gateway;     /* network order; 0 = none */
+	/* The port fills IPv4 and TCP checksums of frames marked for it (set
+	 * by the backend from the port's capabilities); false: software. */
+	bool tx_csum_offload;
 };
 
 /* Counters for INFO dataplane; owned by the shard's thread. */
@@ -57,7 +61,8 @@ struct net_stack {
 	/* Optional, NULL after net_stack_init(): told, with tx_ctx, of each
 	 * address this shard learns from an ARP packet, so the backend can
 	 * pass it on to the other shards' caches with arp_learn() ("an ARP
-	 * request that lands on one core serves all"). */
+	 * request that lands on one core serves all"; dpdk/arp_fanout.h).
+	 * arp_learn() itself never calls it, so nothing echoes back. */
 	void (*arp_learned)(void *ctx, uint32_t ip, const uint8_t *mac);
 	struct timer arp_timer;       /* sweeps expired ARP entries */
 	struct tcp_layer tcp;         /* initialised by tcp_layer_init() */

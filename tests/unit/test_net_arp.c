@@ -531,6 +531,70 @@ TEST(test_arp_learned_hook_sees_what_the_shard_learns)
 	EXPECT_TRUE(arp_lookup(&other_shard, ip4(10, 0, 0, 2), 0) != NULL);
 }
 
+TEST(test_arp_reply_landing_on_a_shard_that_did_not_ask_is_learned_and_passed_on)
+{
+	const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfe };
+	uint8_t f[ETH_MIN_FRAME];
+
+	setup(0);
+	hook_calls = 0;
+	ns.arp_learned = on_learned;
+	/* Another shard asked; this one has no entry for the gateway. */
+	net_input(&ns, f, arp_frame(f, our_mac, ARP_OP_REPLY, gw_mac, ns.cfg.gateway, our_mac,
+				    ns.cfg.ip));
+	EXPECT_EQ_UINT(hook_calls, 1);
+	EXPECT_EQ_UINT(hook_ip, ns.cfg.gateway);
+	EXPECT_EQ_MEM(hook_mac, gw_mac, 6);
+	EXPECT_EQ_UINT(ns.arp.count, 1);
+	EXPECT_EQ_UINT(tx.nsent, 0);
+}
+
+TEST(test_arp_gratuitous_move_of_a_known_address_is_passed_on_with_the_new_mac)
+{
+	uint8_t f[ETH_MIN_FRAME];
+
+	setup(0);
+	arp_learn(&ns.arp, ip4(10, 0, 0, 2), peer_mac, 0);
+	hook_calls = 0;
+	ns.arp_learned = on_learned;
+	net_input(&ns, f, arp_frame(f, eth_broadcast, ARP_OP_REQUEST, new_peer_mac,
+				    ip4(10, 0, 0, 2), zero_mac, ip4(10, 0, 0, 2)));
+	EXPECT_EQ_UINT(hook_calls, 1);
+	EXPECT_EQ_UINT(hook_ip, ip4(10, 0, 0, 2));
+	EXPECT_EQ_MEM(hook_mac, new_peer_mac, 6);
+}
+
+TEST(test_arp_foreign_mapping_completes_a_pending_resolution_without_a_new_request)
+{
+	const uint8_t *mac;
+
+	setup(0);
+	hook_calls = 0;
+	ns.arp_learned = on_learned;
+	EXPECT_TRUE(arp_resolve(&ns, ip4(10, 0, 0, 2)) == NULL);   /* INCOMPLETE, one request */
+	EXPECT_EQ_UINT(tx.nsent, 1);
+	/* The reply landed on another shard, which passed the mapping here. */
+	ns.now_ms = 2;
+	EXPECT_EQ_INT(arp_learn(&ns.arp, ip4(10, 0, 0, 2), peer_mac, ns.now_ms), 0);
+	mac = arp_resolve(&ns, ip4(10, 0, 0, 2));
+	REQUIRE_TRUE(mac != NULL);
+	EXPECT_EQ_MEM(mac, peer_mac, 6);
+	EXPECT_EQ_UINT(tx.nsent, 1);
+	EXPECT_EQ_UINT(ns.arp.count, 1);
+	/* Installing what another shard learned is not news to pass on. */
+	EXPECT_EQ_UINT(hook_calls, 0);
+}
+
+TEST(test_arp_foreign_mapping_installs_an_address_this_shard_never_asked_for)
+{
+	setup(0);
+	EXPECT_EQ_INT(arp_learn(&ns.arp, ip4(10, 0, 0, 7), new_peer_mac, 0), 0);
+	EXPECT_EQ_UINT(ns.arp.count, 1);
+	REQUIRE_TRUE(arp_resolve(&ns, ip4(10, 0, 0, 7)) != NULL);
+	EXPECT_EQ_MEM(arp_resolve(&ns, ip4(10, 0, 0, 7)), new_peer_mac, 6);
+	EXPECT_EQ_UINT(tx.nsent, 0);
+}
+
 TEST(test_arp_announce_broadcasts_gratuitous_request)
 {
 	setup(0);
@@ -570,6 +634,10 @@ int main(void)
 	RUN(test_arp_unanswered_request_frees_its_entry);
 	RUN(test_arp_net_tick_sweeps_expired_entries);
 	RUN(test_arp_learned_hook_sees_what_the_shard_learns);
+	RUN(test_arp_reply_landing_on_a_shard_that_did_not_ask_is_learned_and_passed_on);
+	RUN(test_arp_gratuitous_move_of_a_known_address_is_passed_on_with_the_new_mac);
+	RUN(test_arp_foreign_mapping_completes_a_pending_resolution_without_a_new_request);
+	RUN(test_arp_foreign_mapping_installs_an_address_this_shard_never_asked_for);
 	RUN(test_arp_announce_broadcasts_gratuitous_request);
 	return unit_summary();
 }
