@@ -32,6 +32,7 @@
 #include "shard.h"
 #include "spsc_ring.h"
 #include "tcp.h"
+#include "wire_format.h"
 
 #define RX_BURST 32
 #define TX_BATCH 64
@@ -116,12 +117,28 @@ static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
 	return rte_pktmbuf_mtod(m, uint8_t *);
 }
 
+/* A TCP segment's checksum field holds the pseudo-header seed (see
+ * tcp_output.c); ask the port to finish it. The IPv4 header checksum is
+ * always written in software: it is 20 bytes. */
+static void mark_tcp_checksum_offload(struct rte_mbuf *m, size_t len)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (len < ETH_HDR_LEN + IPV4_HDR_LEN || be16_get(f + 12) != ETH_TYPE_IPV4 ||
+	    f[ETH_HDR_LEN + 9] != IP_PROTO_TCP)
+		return;
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	m->l2_len = ETH_HDR_LEN;
+	m->l3_len = IPV4_HDR_LEN;
+}
+
 static void tx_send(void *ctx, void *handle, size_t len)
 {
 	struct dpdk_shard *ds = ctx;
 	struct rte_mbuf *m = handle;
 	m->data_len = (uint16_t)len;
 	m->pkt_len = (uint32_t)len;
+	if (ds->net.cfg.tx_csum_offload)
+		mark_tcp_checksum_offload(m, len);
 	if (ds->ntx == TX_BATCH)
 		flush_tx(ds);
 	ds->tx[ds->ntx++] = m;

@@ -79,6 +79,11 @@ uint16_t checksum_finish(uint32_t sum)
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
+uint16_t checksum_fold_for_offload(uint32_t sum)
+{
+	return (uint16_t)~checksum_finish(sum);
+}
+
 uint16_t checksum(const void *data, size_t len)
 {
 	return checksum_finish(checksum_partial(data, len, 0));

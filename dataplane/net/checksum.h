@@ -34,6 +34,11 @@ uint32_t checksum_partial(const void *data, size_t len, uint32_t sum);
 /* Fold, complement and convert: the checksum to store, host order. */
 uint16_t checksum_finish(uint32_t sum);
 
+/* Fold and convert without complementing: what a port that offloads the
+ * TCP checksum expects in the checksum field (the pseudo-header's sum; the
+ * port adds the segment and complements). Host order. */
+uint16_t checksum_fold_for_offload(uint32_t sum);
+
 /* checksum_finish(checksum_partial(data, len, 0)). */
 uint16_t checksum(const void *data, size_t len);
 

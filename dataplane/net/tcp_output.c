@@ -124,7 +124,10 @@ static bool emit(struct net_stack *ns, const struct segment *s)
 	if (s->len)
 		memcpy(th + tcp_len, s->data, s->len);
 	uint32_t sum = checksum_pseudo_header(s->laddr, s->raddr, 6, (uint16_t)(tcp_len + s->len));
-	be16_put(h->checksum, checksum_finish(checksum_partial(th, tcp_len + s->len, sum)));
+	if (ns->cfg.tx_csum_offload) /* the port sums the segment (net_config) */
+		be16_put(h->checksum, checksum_fold_for_offload(sum));
+	else
+		be16_put(h->checksum, checksum_finish(checksum_partial(th, tcp_len + s->len, sum)));
 	net_tx_send(ns, handle, frame_len);
 	ns->tcp.stats.segments_out++;
 	return true;

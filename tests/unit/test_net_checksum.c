@@ -154,6 +154,26 @@ TEST(test_checksum_pseudo_header_udp_vector)
 	EXPECT_TRUE(checksum_finish(checksum_partial(udp, sizeof(udp), sum)) != 0);
 }
 
+TEST(test_checksum_offload_seed_lets_the_port_finish_the_same_checksum)
+{
+	/* What a port with TCP checksum offload does: sum the segment as it
+	 * stands, the field holding our seed, and complement. The result must
+	 * be the checksum software would have written. */
+	uint8_t udp[21] = {
+		0x9c, 0x40, 0x00, 0x35, 0x00, 0x15, 0x00, 0x00, 'h', 'e', 'l', 'l',
+		'o', ',', ' ', 'w', 'o', 'r', 'l', 'd', '!',
+	};
+	const uint8_t src[4] = { 192, 168, 1, 10 }, dst[4] = { 192, 168, 1, 20 };
+	uint32_t saddr, daddr;
+
+	memcpy(&saddr, src, 4);
+	memcpy(&daddr, dst, 4);
+	uint16_t seed = checksum_fold_for_offload(checksum_pseudo_header(saddr, daddr, 17, sizeof(udp)));
+	udp[6] = (uint8_t)(seed >> 8);
+	udp[7] = (uint8_t)seed;
+	EXPECT_EQ_UINT(checksum(udp, sizeof(udp)), 0x7e93);
+}
+
 TEST(test_checksum_update16_rfc1624_example)
 {
 	/* RFC 1624 4: HC = 0xDD2F, m = 0x5555 -> m' = 0x3285 gives HC' =
@@ -193,6 +213,7 @@ int main(void)
 {
 	RUN(test_checksum_rfc1071_example);
 	RUN(test_checksum_of_real_ipv4_header_with_field_zeroed);
+	RUN(test_checksum_offload_seed_lets_the_port_finish_the_same_checksum);
 	RUN(test_checksum_verifies_correct_header_to_zero);
 	RUN(test_checksum_odd_lengths_pad_with_a_zero_byte);
 	RUN(test_checksum_of_zeros_and_of_nothing_is_ffff);
