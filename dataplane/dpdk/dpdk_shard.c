@@ -40,6 +40,7 @@
 #define IDLE_SLEEP_MAX_US 1000
 
 #define FORWARD_RING_SIZE 1024
+#define RX_SCRATCH_BYTES 65536        /* the largest frame a PMD may coalesce */
 
 /* Figures other threads read for INFO dataplane: the owner publishes them
  * every PUBLISH_MS from its plain counters. */
@@ -74,6 +75,7 @@ struct dpdk_shard {
 	uint64_t published_ms;
 	struct dataplane_figures figures;
 	struct fault_injector rx_faults, tx_faults;   /* dpdk-fault-inject */
+	uint8_t rx_scratch[RX_SCRATCH_BYTES];          /* a chained frame, gathered */
 };
 
 struct dpdk_state {
@@ -148,10 +150,20 @@ static const struct net_tx_ops tx_ops = { .alloc = tx_alloc, .send = tx_send };
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* The stack reads a frame in place: a one-segment mbuf (every frame at
+ * MTU 1500) is handed over as it is, and RESP is parsed straight from it.
+ * A chained mbuf (a PMD that scatters or coalesces) is gathered into the
+ * shard's scratch buffer first. */
 static void input_and_free(struct dpdk_shard *ds, struct rte_mbuf *m)
 {
-	/* Frames here fit one segment (no jumbo frames configured). */
-	net_input(&ds->net, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const uint8_t *frame = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const uint8_t *)
+			     : len <= sizeof(ds->rx_scratch) ? rte_pktmbuf_read(m, 0, len, ds->rx_scratch)
+			     : NULL;
+	if (frame)
+		net_input(&ds->net, frame, len);
+	else
+		ds->net.stats.rx_dropped++;
 	rte_pktmbuf_free(m);
 }
 

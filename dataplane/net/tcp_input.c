@@ -404,12 +404,10 @@ static void ack_later(struct tcb *t, uint32_t len)
 {
 	uint32_t full = TCP_OUR_MSS - (t->ts_ok ? TCP_TS_OPTION_LEN : 0);
 	t->unacked_bytes += len;
-	if (t->unacked_bytes >= 2 * full) {
+	if (t->unacked_bytes >= 2 * full)
 		t->ack_now = true;
-		tcp_want_flush(t);
-	} else if (!timer_armed(&t->delack_timer)) {
-		timer_arm(&t->ns->timers, &t->delack_timer, TCP_DELAYED_ACK_MS);
-	}
+	/* The flush sends the reply with the ACK, or arms the timer. */
+	tcp_want_flush(t);
 }
 
 /* Step 7: segment text. In-order data goes up at once; data ahead of a hole

@@ -398,6 +398,8 @@ void tcp_output(struct tcb *t)
 	}
 	if (t->ack_now)
 		tcp_send_ack(t); /* nothing went out to carry it */
+	else if (t->unacked_bytes && !timer_armed(&t->delack_timer))
+		timer_arm(&t->ns->timers, &t->delack_timer, TCP_DELAYED_ACK_MS);
 }
 
 void tcp_flush(struct net_stack *ns)
