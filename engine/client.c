@@ -8,6 +8,7 @@
 #include "pending.h"
 #include "reply.h"
 #include "resp_parse.h"
+#include "shard_msg.h"
 
 static const char REJECT_TEXT[] = "-ERR max number of clients reached\r\n";
 
@@ -203,7 +204,7 @@ static void route_multi(struct shard *sh, struct client *c, const struct command
 	for (int i = first; i <= last && all_local; i += step)
 		all_local = key_shard(sh, ctx->argv[i].p, ctx->argv[i].len) == sh->id;
 	if (all_local) {
-		cmd->handler(ctx);
+		shard_execute(ctx, cmd->handler, cmd->flags);
 		return;
 	}
 	struct pending *p = pending_open(sh, c, cmd, gather_done_fn(cmd->gather), false);
@@ -234,7 +235,7 @@ static void route_key(struct shard *sh, struct client *c, const struct command *
 	const struct arg *key = &ctx->argv[cmd->first_key];
 	unsigned target = key_shard(sh, key->p, key->len);
 	if (target == sh->id) {
-		cmd->handler(ctx);
+		shard_execute(ctx, cmd->handler, cmd->flags);
 		return;
 	}
 	struct pending *p = pending_open(sh, c, cmd, gather_copy_done, false);
@@ -269,13 +270,13 @@ static void run_command(struct client *c, struct arg *argv, int argc)
 		return;
 	}
 	if (sh->nshards == 1 && cmd->route != ROUTE_CUSTOM) {
-		cmd->handler(&ctx);
+		shard_execute(&ctx, cmd->handler, cmd->flags);
 		return;
 	}
 	switch (cmd->route) {
 	case ROUTE_LOCAL:
 	case ROUTE_CUSTOM:
-		cmd->handler(&ctx);
+		shard_execute(&ctx, cmd->handler, cmd->flags);
 		break;
 	case ROUTE_KEY:
 		route_key(sh, c, cmd, &ctx);

@@ -122,5 +122,10 @@ void db_publish_stats(struct shard *sh)
 {
 	STAT_SET(sh->stats.keys, keyspace_size(&sh->ks));
 	STAT_SET(sh->stats.expires, sh->ks.expires);
-	STAT_SET(sh->stats.memory, sh->ks.memory + sh->overhead_bytes);
+	uint64_t used = keyspace_memory(&sh->ks) + sh->overhead_bytes;
+	STAT_SET(sh->stats.memory, used);
+	if (used > STAT_GET(sh->stats.memory_peak))
+		STAT_SET(sh->stats.memory_peak, used);
+	STAT_SET(sh->stats.dataset_bytes, keyspace_memory(&sh->ks));
+	STAT_SET(sh->stats.volatile_bytes, sh->ks.volatile_bytes);
 }

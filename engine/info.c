@@ -10,6 +10,8 @@
 #include "cmd_server.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
+#include "keyspace_hygiene.h"
 #include "reply.h"
 #include "shard.h"
 #include "version.h"
@@ -17,6 +19,7 @@
 struct info_totals {
 	uint64_t keys, expires, memory, commands, connections_received, clients;
 	uint64_t hits, misses, expired, in_bytes, out_bytes, rejected, messages;
+	uint64_t memory_peak, dataset, volatile_bytes, evicted;
 };
 
 static void sum_shards(struct engine *eng, struct info_totals *t)
@@ -37,6 +40,10 @@ static void sum_shards(struct engine *eng, struct info_totals *t)
 		t->out_bytes += STAT_GET(s->net_output_bytes);
 		t->rejected += STAT_GET(s->rejected_connections);
 		t->messages += STAT_GET(s->cross_shard_messages);
+		t->memory_peak += STAT_GET(s->memory_peak);
+		t->dataset += STAT_GET(s->dataset_bytes);
+		t->volatile_bytes += STAT_GET(s->volatile_bytes);
+		t->evicted += STAT_GET(s->evicted_keys);
 	}
 }
 
@@ -89,22 +96,33 @@ static void section_clients(struct buf *b, const struct info_totals *t)
 	     (unsigned long long)t->clients, CFG(maxclients));
 }
 
-static void section_memory(struct buf *b, const struct info_totals *t)
+static void section_memory(struct buf *b, struct engine *eng, const struct info_totals *t)
 {
-	char tmp[1024], used_h[32], rss_h[32], max_h[32];
+	char tmp[1024], used_h[32], rss_h[32], max_h[32], peak_h[32];
 	unsigned long long rss = rss_bytes();
-	/* Until per-shard heaps arrive, used_memory counts what the keyspaces
-	 * allocated: entries and tables. */
-	unsigned long long used = t->memory;
+	/* used_memory: what the shards' heaps hold for their keyspaces, plus
+	 * connections and shard state; the figure eviction budgets against.
+	 * The peak is the sum of each shard's own peak. */
+	unsigned long long used = t->memory, peak = t->memory_peak > used ? t->memory_peak : used;
 	human_bytes(used_h, sizeof(used_h), used);
 	human_bytes(rss_h, sizeof(rss_h), rss);
+	human_bytes(peak_h, sizeof(peak_h), peak);
 	human_bytes(max_h, sizeof(max_h), (unsigned long long)CFG(maxmemory));
 	LINE("# Memory\r\nused_memory:%llu\r\nused_memory_human:%s\r\nused_memory_rss:%llu\r\n"
-	     "used_memory_rss_human:%s\r\nused_memory_peak:%llu\r\nused_memory_dataset:%llu\r\n"
-	     "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
-	     "mem_fragmentation_ratio:%.2f\r\n",
-	     used, used_h, rss, rss_h, used, used, CFG(maxmemory), max_h,
-	     config_policy_name(CFG(maxmemory_policy)), used ? (double)rss / (double)used : 0.0);
+	     "used_memory_rss_human:%s\r\nused_memory_peak:%llu\r\nused_memory_peak_human:%s\r\n"
+	     "used_memory_dataset:%llu\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
+	     "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
+	     used, used_h, rss, rss_h, peak, peak_h, (unsigned long long)t->dataset,
+	     CFG(maxmemory), max_h, config_policy_name(CFG(maxmemory_policy)),
+	     used ? (double)rss / (double)used : 0.0, shard_heap_allocator());
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct shard *sh = eng->shards[i];
+		LINE("shard%u_memory:used=%llu,budget=%llu,dataset=%llu,evicted_keys=%llu\r\n", i,
+		     (unsigned long long)STAT_GET(sh->stats.memory),
+		     (unsigned long long)evict_budget(sh),
+		     (unsigned long long)STAT_GET(sh->stats.dataset_bytes),
+		     (unsigned long long)STAT_GET(sh->stats.evicted_keys));
+	}
 }
 
 static void section_persistence(struct buf *b)
@@ -118,12 +136,12 @@ static void section_stats(struct buf *b, const struct info_totals *t)
 	char tmp[1024];
 	LINE("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 	     "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
+	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
 	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n",
 	     (unsigned long long)t->connections_received, (unsigned long long)t->commands,
 	     (unsigned long long)t->in_bytes, (unsigned long long)t->out_bytes,
 	     (unsigned long long)t->rejected, (unsigned long long)t->expired,
-	     (unsigned long long)t->hits, (unsigned long long)t->misses,
+	     (unsigned long long)t->evicted, (unsigned long long)t->hits, (unsigned long long)t->misses,
 	     (unsigned long long)t->messages);
 }
 
@@ -178,10 +196,10 @@ static void section_dataplane(struct buf *b, struct engine *eng)
 }
 
 enum { SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION,
-       SEC_CPU, SEC_KEYSPACE, SEC_SHARDS, SEC_DATAPLANE, SEC_COUNT };
+       SEC_CPU, SEC_KEYSPACE, SEC_HYGIENE, SEC_SHARDS, SEC_DATAPLANE, SEC_COUNT };
 static const char *section_names[SEC_COUNT] = {
-	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "shards",
-	"dataplane",
+	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace",
+	"keyspace_hygiene", "shards", "dataplane",
 };
 
 void cmd_info(struct cmd_ctx *ctx)
@@ -213,7 +231,8 @@ void cmd_info(struct cmd_ctx *ctx)
 		switch (i) {
 		case SEC_SERVER: section_server(&b, ctx->sh); break;
 		case SEC_CLIENTS: section_clients(&b, &t); break;
-		case SEC_MEMORY: section_memory(&b, &t); break;
+		case SEC_MEMORY: section_memory(&b, eng, &t); break;
+		case SEC_HYGIENE: hygiene_info(eng, &b); break;
 		case SEC_STATS: section_stats(&b, &t); break;
 		case SEC_KEYSPACE: section_keyspace(&b, &t); break;
 		case SEC_SHARDS: section_shards(&b, eng); break;

@@ -22,6 +22,7 @@ static inline bool is_rehashing(const struct keyspace *ks)
 void keyspace_init(struct keyspace *ks, uint64_t seed)
 {
 	memset(ks, 0, sizeof(*ks));
+	shard_heap_init(&ks->heap);
 	ks->rehash_index = -1;
 	ks->seed = seed;
 }
@@ -38,17 +39,17 @@ static size_t entry_alloc_size(size_t klen, size_t vcap)
 
 static void free_table(struct keyspace *ks, struct ht_table *t)
 {
-	ks->memory -= table_size(t) * sizeof(struct entry *);
-	free(t->buckets);
+	shard_heap_free(&ks->heap, t->buckets);
 	memset(t, 0, sizeof(*t));
 }
 
 static void free_entry(struct keyspace *ks, struct entry *e)
 {
-	ks->memory -= entry_alloc_size(e->key_len, e->val_cap);
-	if (e->expire_ms)
+	if (e->expire_ms) {
 		ks->expires--;
-	free(e);
+		ks->volatile_bytes -= shard_heap_block_size(e);
+	}
+	shard_heap_free(&ks->heap, e);
 }
 
 void keyspace_clear(struct keyspace *ks)
@@ -77,10 +78,9 @@ void keyspace_free(struct keyspace *ks)
 
 static bool start_resize(struct keyspace *ks, uint64_t size)
 {
-	struct entry **b = calloc(size, sizeof(*b));
+	struct entry **b = shard_heap_calloc(&ks->heap, size, sizeof(*b));
 	if (!b)
 		return false;
-	ks->memory += size * sizeof(*b);
 	if (!ks->t[0].buckets) {
 		ks->t[0].buckets = b;
 		ks->t[0].mask = size - 1;
@@ -217,7 +217,7 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 			      const void *val, size_t vlen)
 {
 	maybe_resize(ks);
-	struct entry *e = malloc(entry_alloc_size(klen, vlen));
+	struct entry *e = shard_heap_alloc(&ks->heap, entry_alloc_size(klen, vlen));
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
@@ -234,7 +234,6 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 	e->next = t->buckets[b];
 	t->buckets[b] = e;
 	t->used++;
-	ks->memory += entry_alloc_size(klen, vlen);
 	return e;
 }
 
@@ -250,12 +249,13 @@ struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t
 	else if (!exact)
 		cap += 1u << 20;
 	struct entry **link = link_of(ks, e, NULL);
-	size_t old_size = entry_alloc_size(e->key_len, e->val_cap);
-	struct entry *n = realloc(e, entry_alloc_size(e->key_len, cap));
+	size_t old_size = shard_heap_block_size(e);
+	struct entry *n = shard_heap_realloc(&ks->heap, e, entry_alloc_size(e->key_len, cap));
 	if (!n)
 		return NULL;
 	*link = n;
-	ks->memory += entry_alloc_size(n->key_len, cap) - old_size;
+	if (n->expire_ms)
+		ks->volatile_bytes += shard_heap_block_size(n) - old_size;
 	n->val_cap = (uint32_t)cap;
 	n->val_len = (uint32_t)vlen;
 	return n;
@@ -287,10 +287,13 @@ void keyspace_delete(struct keyspace *ks, struct entry *e)
 
 void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms)
 {
-	if (e->expire_ms && !expire_ms)
+	if (e->expire_ms && !expire_ms) {
 		ks->expires--;
-	else if (!e->expire_ms && expire_ms)
+		ks->volatile_bytes -= shard_heap_block_size(e);
+	} else if (!e->expire_ms && expire_ms) {
 		ks->expires++;
+		ks->volatile_bytes += shard_heap_block_size(e);
+	}
 	e->expire_ms = expire_ms;
 }
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shard_heap.h"
+
 enum value_type { TYPE_STRING = 0 };
 
 /* OBJECT ENCODING of a string, chosen the way Redis chooses it. */
@@ -55,9 +57,16 @@ struct keyspace {
 	struct ht_table t[2];     /* t[1] is non-empty only while rehashing */
 	int64_t rehash_index;     /* next bucket of t[0] to move; -1 = not rehashing */
 	uint64_t expires;         /* keys with a TTL */
-	uint64_t memory;          /* bytes allocated for entries */
+	uint64_t volatile_bytes;  /* heap bytes of the entries with a TTL */
 	uint64_t seed;
+	struct shard_heap heap;   /* entries and tables; see shard_heap.h */
 };
+
+/* Bytes the keyspace holds: entries and bucket arrays, as allocated. */
+static inline uint64_t keyspace_memory(const struct keyspace *ks)
+{
+	return ks->heap.used;
+}
 
 void keyspace_init(struct keyspace *ks, uint64_t seed);
 /* Free every entry and the tables. */

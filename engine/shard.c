@@ -7,7 +7,10 @@
 #include "client.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "expire.h"
+#include "keyspace_hygiene.h"
+#include "reply.h"
 #include "pending.h"
 #include "shard_msg.h"
 #include "slot.h"
@@ -215,11 +218,23 @@ void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned p
 	m->argc = argc;
 	m->pending = p;
 	m->exec = exec;
+	m->cmd_flags = p && p->cmd ? p->cmd->flags : 0;
 	m->origin = (uint16_t)sh->id;
 	m->part = (uint16_t)part;
 	m->resp = (uint8_t)resp;
 	STAT_ADD(sh->stats.cross_shard_messages, 1);
 	outbox_push(sh, target, m);
+}
+
+void shard_execute(struct cmd_ctx *ctx, cmd_handler fn, uint32_t flags)
+{
+	if ((flags & CMD_DENYOOM) && !evict_make_room(ctx->sh)) {
+		reply_error(ctx->out, EVICT_OOM_ERROR);
+		return;
+	}
+	fn(ctx);
+	if (flags & CMD_WRITE)
+		evict_make_room(ctx->sh);
 }
 
 static void handle_message(struct shard *sh, struct shard_msg *m)
@@ -234,7 +249,7 @@ static void handle_message(struct shard *sh, struct shard_msg *m)
 		.sh = sh, .client = NULL, .argc = m->argc, .argv = m->argv,
 		.out = &m->reply, .resp = m->resp,
 	};
-	m->exec(&ctx);
+	shard_execute(&ctx, m->exec, m->cmd_flags);
 	STAT_ADD(sh->stats.remote_executed, 1);
 	outbox_push(sh, m->origin, m);
 }
@@ -351,5 +366,8 @@ void shard_tick(struct shard *sh)
 	expire_active_cycle(sh, EXPIRE_BUCKETS_PER_TICK);
 	close_idle_clients(sh);
 	sh->overhead_bytes = shard_overhead_bytes(sh);
+	evict_make_room(sh); /* after CONFIG SET maxmemory, or a refused-write backlog */
 	db_publish_stats(sh);
+	if (sh->id == 0)
+		hygiene_check(sh);
 }

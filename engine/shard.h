@@ -30,9 +30,13 @@ struct shard_stats {
 	_Atomic uint64_t keys;
 	_Atomic uint64_t expires;
 	_Atomic uint64_t memory;           /* keyspace, connections, shard state */
+	_Atomic uint64_t memory_peak;
+	_Atomic uint64_t dataset_bytes;    /* the keyspace's heap */
+	_Atomic uint64_t volatile_bytes;   /* of which entries with a TTL */
 	_Atomic uint64_t keyspace_hits;
 	_Atomic uint64_t keyspace_misses;
 	_Atomic uint64_t expired_keys;
+	_Atomic uint64_t evicted_keys;
 	_Atomic uint64_t net_input_bytes;
 	_Atomic uint64_t net_output_bytes;
 	_Atomic uint64_t rejected_connections;
@@ -78,6 +82,8 @@ struct shard {
 
 	uint64_t overhead_bytes;     /* shard_overhead_bytes() as of the last tick */
 	uint64_t expire_cursor;      /* active expiry's position in the table */
+	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
+	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */
 	int64_t last_timeout_check_ms;
 
 	_Alignas(64) struct shard_stats stats;

@@ -20,6 +20,7 @@ struct shard_msg {
 	struct shard_msg *next_free;
 	struct pending *pending;   /* origin's gather; never touched by the target */
 	cmd_handler exec;
+	uint32_t cmd_flags;        /* CMD_* of the command: the target's memory guard */
 	uint16_t origin;
 	uint16_t part;
 	uint8_t resp;
@@ -32,5 +33,10 @@ struct shard_msg {
 /* Copy argv into a message and stage it for `target`. */
 void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned part,
 		cmd_handler exec, int argc, const struct arg *argv, int resp);
+
+/* Run a handler on the shard that owns its keys, under that shard's memory
+ * budget (evict.h): a CMD_DENYOOM command the policy cannot make room for
+ * gets the OOM error instead; every CMD_WRITE is followed by eviction. */
+void shard_execute(struct cmd_ctx *ctx, cmd_handler fn, uint32_t flags);
 
 #endif

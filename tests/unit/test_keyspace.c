@@ -44,11 +44,6 @@ static unsigned id_of(const struct entry *e)
 	return (unsigned)strtoul(tmp + 2, NULL, 10);
 }
 
-static size_t entry_bytes(size_t klen, size_t vcap)
-{
-	return sizeof(struct entry) + klen + vcap;
-}
-
 static uint64_t table_buckets(const struct ht_table *t)
 {
 	return t->buckets ? t->mask + 1 : 0;
@@ -56,7 +51,8 @@ static uint64_t table_buckets(const struct ht_table *t)
 
 static uint64_t bucket_bytes(const struct keyspace *ks)
 {
-	return (table_buckets(&ks->t[0]) + table_buckets(&ks->t[1])) * sizeof(struct entry *);
+	/* As charged by the shard heap: the allocator's usable size. */
+	return shard_heap_block_size(ks->t[0].buckets) + shard_heap_block_size(ks->t[1].buckets);
 }
 
 /* The bucket count of the larger / smaller live table (they differ only
@@ -86,7 +82,8 @@ static void finish_rehash(struct keyspace *ks)
 		;
 }
 
-/* The test's own tally of entry bytes, to check ks->memory against. */
+/* The test's own tally of entry bytes (usable sizes, as the shard heap
+ * charges them), to check keyspace_memory() against. */
 static uint64_t g_entry_bytes;
 
 static struct entry *put(struct keyspace *ks, unsigned id)
@@ -96,7 +93,7 @@ static struct entry *put(struct keyspace *ks, unsigned id)
 	struct entry *e = keyspace_insert(ks, k, kl, v, vl);
 
 	if (e)
-		g_entry_bytes += entry_bytes(kl, vl);
+		g_entry_bytes += shard_heap_block_size(e);
 	return e;
 }
 
@@ -110,7 +107,7 @@ static struct entry *get(struct keyspace *ks, unsigned id)
 
 static void drop(struct keyspace *ks, struct entry *e)
 {
-	g_entry_bytes -= entry_bytes(e->key_len, e->val_cap);
+	g_entry_bytes -= shard_heap_block_size(e);
 	keyspace_delete(ks, e);
 }
 
@@ -135,11 +132,19 @@ static bool holds(struct keyspace *ks, unsigned id)
 	       memcmp(entry_val(e), v, vl) == 0 && e->type == TYPE_STRING;
 }
 
+/* An entry that moved or changed size: replace its old charge `*charged`
+ * in the tally by its new one. */
+static void retally(size_t *charged, const struct entry *m)
+{
+	g_entry_bytes += shard_heap_block_size(m) - *charged;
+	*charged = shard_heap_block_size(m);
+}
+
 static bool memory_adds_up(const struct keyspace *ks)
 {
-	if (ks->memory == bucket_bytes(ks) + g_entry_bytes)
+	if (keyspace_memory(ks) == bucket_bytes(ks) + g_entry_bytes)
 		return true;
-	printf("    memory %llu, buckets %llu + entries %llu\n", (unsigned long long)ks->memory,
+	printf("    memory %llu, buckets %llu + entries %llu\n", (unsigned long long)keyspace_memory(ks),
 	       (unsigned long long)bucket_bytes(ks), (unsigned long long)g_entry_bytes);
 	return false;
 }
@@ -217,10 +222,10 @@ TEST(test_100k_keys_grow_then_shrink_with_size_and_lookups_right_at_every_batch)
 		REQUIRE_TRUE(drop_id(&ks, (unsigned)((uint64_t)i * 7919 % BIG_N)));
 	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
 	EXPECT_EQ_UINT(g_entry_bytes, 0);
-	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	EXPECT_EQ_UINT(keyspace_memory(&ks), bucket_bytes(&ks));
 	EXPECT_TRUE(get(&ks, 0) == NULL);
 	keyspace_free(&ks);
-	EXPECT_EQ_UINT(ks.memory, 0);
+	EXPECT_EQ_UINT(keyspace_memory(&ks), 0);
 }
 
 /* Insert ids from *next until a rehash from a table of at least `min`
@@ -401,14 +406,13 @@ static void grow_every_value(struct keyspace *ks, unsigned n, unsigned *lost, un
 		char old[48];
 		size_t ol = e->val_len;
 		memcpy(old, entry_val(e), ol);
-		size_t old_cap = e->val_cap;
+		size_t old_block = shard_heap_block_size(e);
 		struct entry *m = keyspace_resize_value(ks, e, 2000, false);
 		if (!m) {
 			(*bad)++;
 			continue;
 		}
-		g_entry_bytes += entry_bytes(m->key_len, m->val_cap) -
-				 entry_bytes(m->key_len, old_cap);
+		g_entry_bytes += shard_heap_block_size(m) - old_block;
 		*bad += m->val_len != 2000 || m->val_cap != 4000 ||
 			memcmp(entry_val(m), old, ol) != 0;
 		memset(entry_val(m) + ol, 'x', 2000 - ol);
@@ -434,7 +438,7 @@ TEST(test_resize_value_moves_entries_the_table_still_finds)
 	EXPECT_EQ_UINT(bad, 0);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	keyspace_clear(&ks);
-	EXPECT_EQ_UINT(ks.memory, 0);
+	EXPECT_EQ_UINT(keyspace_memory(&ks), 0);
 
 	/* Again with entries in both tables of a rehash. */
 	g_entry_bytes = 0;
@@ -447,7 +451,7 @@ TEST(test_resize_value_moves_entries_the_table_still_finds)
 	for (unsigned i = 0; i < next; i++)
 		REQUIRE_TRUE(drop_id(&ks, i));
 	EXPECT_EQ_UINT(g_entry_bytes, 0);
-	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	EXPECT_EQ_UINT(keyspace_memory(&ks), bucket_bytes(&ks));
 	keyspace_free(&ks);
 }
 
@@ -460,7 +464,8 @@ TEST(test_resize_value_capacity_rules)
 	keyspace_init(&ks, 5);
 	e = keyspace_insert(&ks, "key", 3, "0123456789", 10);
 	REQUIRE_TRUE(e != NULL);
-	g_entry_bytes += entry_bytes(3, 10);
+	size_t charged = 0;
+	retally(&charged, e);
 	EXPECT_EQ_UINT(e->val_cap, 10);
 
 	/* Shorter, not exact: stays put, keeps its capacity. */
@@ -476,7 +481,7 @@ TEST(test_resize_value_capacity_rules)
 	/* Shorter, exact: shrinks to fit, keeping the leading bytes. */
 	m = keyspace_resize_value(&ks, m, 6, true);
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes -= 4;
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_cap, 6);
 	EXPECT_EQ_UINT(m->val_len, 6);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
@@ -485,21 +490,21 @@ TEST(test_resize_value_capacity_rules)
 	/* Longer, not exact: doubles below 1 MiB... */
 	m = keyspace_resize_value(&ks, m, 100, false);
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes += 200 - 6;
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_cap, 200);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	/* ...and adds 1 MiB above it. */
 	m = keyspace_resize_value(&ks, m, 1u << 20, false);
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes += (2u << 20) - 200;
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_cap, 2u << 20);
 	EXPECT_EQ_UINT(m->val_len, 1u << 20);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
 	EXPECT_TRUE(keyspace_find(&ks, "key", 3) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	drop(&ks, m);
-	EXPECT_EQ_UINT(ks.memory, bucket_bytes(&ks));
+	EXPECT_EQ_UINT(keyspace_memory(&ks), bucket_bytes(&ks));
 	keyspace_free(&ks);
 }
 
@@ -516,7 +521,8 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 		put(&ks, i);
 	e = keyspace_insert(&ks, "s", 1, big, 100);
 	REQUIRE_TRUE(e != NULL);
-	g_entry_bytes += entry_bytes(1, 100);
+	size_t charged = 0;
+	retally(&charged, e);
 	EXPECT_EQ_INT(e->encoding, ENC_RAW);
 
 	/* Fits with little waste: same allocation. */
@@ -527,7 +533,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	/* Would waste 95 of 100 bytes: shrinks to fit. */
 	m = keyspace_set_value(&ks, m, "12345", 5);
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes -= 95;
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_cap, 5);
 	EXPECT_EQ_UINT(m->val_len, 5);
 	EXPECT_EQ_MEM(entry_val(m), "12345", 5);
@@ -537,7 +543,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	/* Larger: grows to exactly the new length. */
 	m = keyspace_set_value(&ks, m, big, sizeof(big));
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes += sizeof(big) - 5;
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_cap, sizeof(big));
 	EXPECT_EQ_MEM(entry_val(m), big, sizeof(big));
 	EXPECT_EQ_INT(m->encoding, ENC_RAW);
@@ -545,7 +551,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	/* Empty. */
 	m = keyspace_set_value(&ks, m, "", 0);
 	REQUIRE_TRUE(m != NULL);
-	g_entry_bytes -= sizeof(big);
+	retally(&charged, m);
 	EXPECT_EQ_UINT(m->val_len, 0);
 	EXPECT_EQ_UINT(m->val_cap, 0);
 	EXPECT_EQ_INT(m->encoding, ENC_EMBSTR);
@@ -1069,7 +1075,7 @@ TEST(test_clear_empties_everything_and_the_keyspace_is_reusable)
 	EXPECT_TRUE(ks.expires > 0);
 	keyspace_clear(&ks);
 	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
-	EXPECT_EQ_UINT(ks.memory, 0);
+	EXPECT_EQ_UINT(keyspace_memory(&ks), 0);
 	EXPECT_EQ_UINT(ks.expires, 0);
 	EXPECT_EQ_INT(ks.rehash_index, -1);
 	EXPECT_TRUE(ks.t[0].buckets == NULL && ks.t[1].buckets == NULL);
@@ -1091,7 +1097,7 @@ TEST(test_clear_empties_everything_and_the_keyspace_is_reusable)
 	EXPECT_TRUE(memory_adds_up(&ks));
 	keyspace_clear(&ks);
 	keyspace_clear(&ks); /* twice is harmless */
-	EXPECT_EQ_UINT(ks.memory, 0);
+	EXPECT_EQ_UINT(keyspace_memory(&ks), 0);
 	keyspace_free(&ks);
 }
 

@@ -1,0 +1,120 @@
+#include "shard_heap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef TESSERA_MIMALLOC
+#include <mimalloc.h>
+
+static void *heap_of(struct shard_heap *h)
+{
+	if (!h->impl)
+		h->impl = mi_heap_new();
+	return h->impl;
+}
+
+static void *raw_alloc(struct shard_heap *h, size_t n)
+{
+	mi_heap_t *heap = heap_of(h);
+	return heap ? mi_heap_malloc(heap, n) : NULL;
+}
+
+static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
+{
+	mi_heap_t *heap = heap_of(h);
+	return heap ? mi_heap_realloc(heap, p, n) : NULL;
+}
+
+size_t shard_heap_block_size(const void *p)
+{
+	return p ? mi_usable_size(p) : 0;
+}
+
+static void raw_free(void *p)
+{
+	mi_free(p);
+}
+
+const char *shard_heap_allocator(void)
+{
+	return "mimalloc";
+}
+#else
+#include <malloc.h>
+
+static void *raw_alloc(struct shard_heap *h, size_t n)
+{
+	(void)h;
+	return malloc(n);
+}
+
+static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
+{
+	(void)h;
+	return realloc(p, n);
+}
+
+size_t shard_heap_block_size(const void *p)
+{
+	return p ? malloc_usable_size((void *)p) : 0;
+}
+
+static void raw_free(void *p)
+{
+	free(p);
+}
+
+const char *shard_heap_allocator(void)
+{
+	return "libc";
+}
+#endif
+
+void shard_heap_init(struct shard_heap *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+static void charge(struct shard_heap *h, size_t n)
+{
+	h->used += n;
+	if (h->used > h->peak)
+		h->peak = h->used;
+}
+
+void *shard_heap_alloc(struct shard_heap *h, size_t n)
+{
+	void *p = raw_alloc(h, n ? n : 1);
+	if (p)
+		charge(h, shard_heap_block_size(p));
+	return p;
+}
+
+void *shard_heap_calloc(struct shard_heap *h, size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		return NULL;
+	void *p = shard_heap_alloc(h, count * size);
+	if (p)
+		memset(p, 0, count * size);
+	return p;
+}
+
+void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n)
+{
+	size_t old = shard_heap_block_size(p);
+	void *q = raw_realloc(h, p, n ? n : 1);
+	if (!q)
+		return NULL;
+	h->used -= old;
+	charge(h, shard_heap_block_size(q));
+	return q;
+}
+
+void shard_heap_free(struct shard_heap *h, void *p)
+{
+	if (!p)
+		return;
+	h->used -= shard_heap_block_size(p);
+	raw_free(p);
+}

@@ -1,0 +1,40 @@
+/* A shard's heap: every byte of the shard's keyspace comes from here and is
+ * charged to it, so that the shard's eviction budget compares against what
+ * it really holds (allocator size classes included), not an estimate.
+ *
+ * Built on a mimalloc heap (mi_heap_new) when mimalloc is available: the
+ * shard's blocks then sit in the shard's own pages, and freeing a whole
+ * keyspace returns them together. The sanitizer build uses libc malloc so
+ * that ASan sees every keyspace allocation; the charge is then
+ * malloc_usable_size().
+ *
+ * Ownership: a mimalloc heap allocates only on the thread that created it,
+ * so the heap is created on first use, which is the shard's own thread (the
+ * keyspace is touched by no other). Freeing is allowed from any thread (at
+ * shutdown the main thread frees what is left).
+ */
+#ifndef TESSERA_SHARD_HEAP_H
+#define TESSERA_SHARD_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct shard_heap {
+	void *impl;           /* mi_heap_t *, or NULL until first use / with libc */
+	uint64_t used;        /* bytes charged: usable sizes of live blocks */
+	uint64_t peak;
+};
+
+void shard_heap_init(struct shard_heap *h);
+/* NULL if out of memory. Charged by the block's usable size. */
+void *shard_heap_alloc(struct shard_heap *h, size_t n);
+void *shard_heap_calloc(struct shard_heap *h, size_t count, size_t size);
+/* As realloc: on failure NULL and `p` untouched. */
+void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n);
+void shard_heap_free(struct shard_heap *h, void *p);
+/* What a block of `p` is charged (its usable size). */
+size_t shard_heap_block_size(const void *p);
+/* "mimalloc" or "libc", for INFO. */
+const char *shard_heap_allocator(void);
+
+#endif
