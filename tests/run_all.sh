@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=/usr/bin/python3   # Debian's python3, with python3-redis and pytest
 
-DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev libdpdk-dev
+DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev libmimalloc-dev libdpdk-dev
       redis-server redis-tools python3-redis python3-pytest python3-hypothesis
       iproute2 ethtool iputils-ping"
 missing=$(for p in $DEPS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
