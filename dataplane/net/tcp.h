@@ -43,6 +43,7 @@ struct ooo_segment {
 	struct ooo_segment *next;
 	uint32_t seq;
 	uint32_t len;
+	uint32_t arrival;        /* order of arrival: SACK reports recent ones first */
 	uint8_t data[];
 };
 
@@ -68,6 +69,7 @@ struct tcb {
 		uint32_t max;       /* one past the highest ever sent: a timeout
 				     * rewinds nxt, and ACKs up to max stay valid */
 		uint32_t wnd;       /* the peer's window */
+		uint32_t max_wnd;   /* the largest it has offered (RFC 5961 5.2) */
 		uint32_t wl1, wl2;  /* segment seq/ack of the last window update */
 		uint32_t iss;
 		uint16_t mss;       /* the peer's MSS option, or 536 */
@@ -108,7 +110,7 @@ struct tcb {
 	struct seq_range sacked[TCP_SACK_SCOREBOARD];
 	unsigned nsacked;
 	uint32_t high_rxt;
-	uint32_t last_ooo_seq;   /* the latest out-of-order arrival: first block */
+	uint32_t ooo_arrivals;   /* counts out-of-order arrivals (ooo_segment.arrival) */
 
 	/* Congestion control, NewReno (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;

@@ -147,7 +147,7 @@ static bool establish(struct net_stack *ns, struct tcb *t, const struct tcp_segm
 {
 	t->state = TCP_ESTABLISHED;
 	t->snd.una = s->ack;
-	t->snd.wnd = s->wnd;
+	t->snd.wnd = t->snd.max_wnd = s->wnd;
 	t->snd.wl1 = s->seq;
 	t->snd.wl2 = s->ack;
 	tcp_congestion_init(t);
@@ -211,7 +211,7 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 		return;
 	t->rcv.irs = s->seq;
 	t->rcv.nxt = s->seq + 1;
-	t->snd.wnd = s->wnd;
+	t->snd.wnd = t->snd.max_wnd = s->wnd;
 	t->snd.wl1 = s->seq;
 	t->snd.mss = mss;
 	if (s->wscale >= 0) {
@@ -298,6 +298,12 @@ static enum ack_verdict process_ack(struct tcb *t, const struct tcp_segment *seg
 		tcp_want_flush(t);
 		return ACK_DROP_SEGMENT;
 	}
+	if (seq_lt(s->ack, t->snd.una - t->snd.max_wnd)) {
+		/* RFC 5961 5.2: older than any window we were offered: a blind
+		 * injection, not a late duplicate. */
+		challenge_ack(t);
+		return ACK_DROP_SEGMENT;
+	}
 	if (t->sack_ok && s->nsack)
 		tcp_sack_update(t, s->sack, s->nsack);
 	/* A duplicate ACK repeats the window (RFC 5681 2) or, with SACK,
@@ -346,6 +352,7 @@ static enum ack_verdict process_ack(struct tcb *t, const struct tcp_segment *seg
 		if (s->wnd > t->snd.wnd)
 			tcp_want_flush(t);
 		t->snd.wnd = s->wnd;
+		t->snd.max_wnd = t->snd.wnd > t->snd.max_wnd ? t->snd.wnd : t->snd.max_wnd;
 		t->snd.wl1 = s->seq;
 		t->snd.wl2 = s->ack;
 	}
@@ -369,6 +376,7 @@ static void ooo_insert(struct tcb *t, const struct tcp_segment *s)
 		return;
 	o->seq = s->seq;
 	o->len = s->len;
+	o->arrival = ++t->ooo_arrivals;
 	memcpy(o->data, s->data, s->len);
 	o->next = *p;
 	*p = o;
@@ -421,7 +429,6 @@ static void process_text(struct tcb *t, const struct tcp_segment *s)
 		return;
 	if (seq_gt(s->seq, t->rcv.nxt)) {
 		ns->tcp.stats.out_of_order++;
-		t->last_ooo_seq = s->seq;
 		ooo_insert(t, s);
 		t->ack_now = true;
 		tcp_want_flush(t);

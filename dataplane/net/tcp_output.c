@@ -59,22 +59,24 @@ static void write_options(uint8_t *opt, const struct segment *s)
 		opt += MSS_OPTION_LEN;
 	}
 	if (s->ts_option || s->sack_permitted_option) {
-		if (s->sack_permitted_option) {
-			opt[0] = TCP_OPT_SACK_PERMITTED;
-			opt[1] = 2;
-		} else {
-			opt[0] = opt[1] = TCP_OPT_NOP;
-		}
-		opt += 2;
+		/* SACK-permitted fills the two bytes that align TSopt, or is
+		 * aligned by two NOPs itself. */
+		uint8_t lead[2] = { TCP_OPT_NOP, TCP_OPT_NOP };
+		if (s->sack_permitted_option)
+			lead[0] = TCP_OPT_SACK_PERMITTED, lead[1] = 2;
 		if (s->ts_option) {
-			opt[0] = TCP_OPT_TIMESTAMPS;
-			opt[1] = 10;
-			be32_put(opt + 2, s->tsval);
-			be32_put(opt + 6, s->tsecr);
-			opt += 10;
+			opt[0] = lead[0];
+			opt[1] = lead[1];
+			opt[2] = TCP_OPT_TIMESTAMPS;
+			opt[3] = 10;
+			be32_put(opt + 4, s->tsval);
+			be32_put(opt + 8, s->tsecr);
+			opt += 12;
 		} else {
 			opt[0] = opt[1] = TCP_OPT_NOP;
-			opt += 2;
+			opt[2] = TCP_OPT_SACK_PERMITTED;
+			opt[3] = 2;
+			opt += 4;
 		}
 	}
 	if (s->wscale_option >= 0) {
@@ -138,30 +140,33 @@ uint32_t tcp_ts_now(const struct tcb *t)
 	return (uint32_t)t->ns->now_ms + t->ts_offset;
 }
 
-/* RFC 2018 4: the first block holds the latest arrival, the others follow
- * in queue order; adjacent queued segments make one block. */
+/* RFC 2018 4: the first block holds the latest arrival and the others
+ * follow from the most recent back, so that with more holes than blocks
+ * fit, every block is reported more than once. Adjacent queued segments
+ * make one block, as recent as its latest segment. */
 static void add_sack_blocks(const struct tcb *t, struct segment *s)
 {
 	unsigned room = t->ts_ok ? 3 : MAX_SACK_BLOCKS;
 	struct seq_range blocks[16];
+	uint32_t recency[16];
 	unsigned n = 0;
 	for (const struct ooo_segment *o = t->ooo; o; o = o->next) {
 		uint32_t end = o->seq + o->len;
-		if (n && seq_geq(blocks[n - 1].end, o->seq))
+		if (n && seq_geq(blocks[n - 1].end, o->seq)) {
 			blocks[n - 1].end = seq_max(blocks[n - 1].end, end);
-		else if (n < 16)
-			blocks[n++] = (struct seq_range){ o->seq, end };
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (seq_leq(blocks[i].start, t->last_ooo_seq) && seq_lt(t->last_ooo_seq, blocks[i].end)) {
-			s->sack[s->nsack++] = blocks[i];
-			break;
+			recency[n - 1] = o->arrival > recency[n - 1] ? o->arrival : recency[n - 1];
+		} else if (n < 16) {
+			blocks[n] = (struct seq_range){ o->seq, end };
+			recency[n++] = o->arrival;
 		}
 	}
-	for (unsigned i = 0; i < n && s->nsack < room; i++) {
-		if (s->nsack && s->sack[0].start == blocks[i].start)
-			continue;
-		s->sack[s->nsack++] = blocks[i];
+	while (s->nsack < room && s->nsack < n) {
+		unsigned best = 0;
+		for (unsigned i = 1; i < n; i++)
+			if (recency[i] > recency[best])
+				best = i;
+		s->sack[s->nsack++] = blocks[best];
+		recency[best] = 0; /* taken */
 	}
 }
 

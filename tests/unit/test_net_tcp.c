@@ -1,6 +1,7 @@
 /* test_net_tcp.c - the TCP state machine (RFC 9293, with RFC 5961's
- * challenge ACKs, RFC 6298's timer and RFC 5681's fast retransmit), driven
- * from the wire: crafted segments go in through net_input(), and every
+ * rate-limited challenge ACKs, RFC 6298's timer, delayed ACKs, RFC 7323's
+ * timestamps and PAWS, RFC 2018's SACK, and NewReno congestion control:
+ * RFC 5681, 6928, 3042, 6582), driven from the wire: crafted segments go in through net_input(), and every
  * frame the stack emits is decoded and matched against what the RFC says
  * it must send, field by field.
  *
@@ -23,6 +24,20 @@
  * a scenario stops at its first mismatch, since later rows would only
  * report the same divergence again.
  *
+ * Options are table vocabulary too. What we inject: TS(tsval, tsecr)
+ * (TSval on the peer's clock; TSecr counted from our SYN-ACK's TSval, or
+ * TS_LAST(tsval) to echo the latest TSval we sent), .sackok, and
+ * SACKS({start, end}, ...) counted from our ISS. What we expect: ECHO(v)
+ * (timestamps present, TSecr exactly v) or NO_TS, .sackok_check,
+ * .ws_check, SACKS(...) exactly, counted from the peer's ISN, or NO_SACK,
+ * SACK_FIRST(n, start, end) / NBLOCKS(n), and LAYOUT(kinds...) for the
+ * option kinds in order, NOPs included. Our TSvals are opaque: the runner
+ * captures them, fails one that goes back in time, and .ts_newer asks for
+ * one that advanced. Bulk data comes from SEND_N(n), a pattern the runner
+ * remembers, so OUT_RUN(n, seq, ack, len) checks n segments' payloads
+ * exactly; IN_N and OUT_N repeat a row. The fake TX holds TX_FRAMES
+ * frames between two actions.
+ *
  * A scenario whose `known_bug` is set describes behaviour the RFC requires
  * and the stack does not (yet) have: it is run and counted like any other,
  * so it fails until the stack is fixed, and the runner says why it is
@@ -39,10 +54,10 @@
 #include "net_stack.h"
 #include "tcp.h"
 #include "tcp_internal.h"
+#include "tcp_seq.h"
 #include "unit_test.h"
 #include "wire_format.h"
 
-#include "net_fake_tx.h"
 
 #define LISTEN_PORT 6379
 #define PEER_PORT 40000
@@ -61,21 +76,31 @@
 
 enum step_kind {
 	END,
-	INJECT,          /* the peer sends .seg (then one flush, unless .no_flush) */
+	INJECT,          /* the peer sends .seg (then one flush, unless .no_flush),
+			  * .count times if .count > 1 */
 	FLUSH,           /* the end of a loop iteration: tcp_flush() */
-	EXPECT,          /* the next frame we sent is .seg */
+	EXPECT,          /* the next frame we sent is .seg (the next .count
+			  * frames if .count > 1; each seq .seg.stream_len on) */
 	EXPECT_NOTHING,  /* no frame we sent is waiting to be matched */
 	ADVANCE,         /* the clock moves .ms forward, timers run, then a flush */
 	STATE,           /* the connection is in .state (TCP_CLOSED: no tcb at all) */
 	UP_SEND,         /* the upper layer writes .text, then a flush */
+	UP_SEND_N,       /* the upper layer offers .count stream bytes, tcp_send
+			  * must take .value of them, then a flush */
 	UP_CLOSE,        /* the upper layer calls tcp_close(), then a flush */
 	DELIVERED,       /* the upper layer has received exactly .text, in all */
 	UPCALLS,         /* accepted and closed were called .accepted, .closed times */
+	WRITABLE,        /* writable was called .value times */
 	STAT,            /* tcp stats field .stat_name is .value */
 	FILL_BACKLOG,    /* .count SYNs from other ports leave half-open connections */
 };
 
-enum ws_check { WS_ANY, WS_ABSENT, WS_PRESENT };
+/* Whether an option must be in a segment we send. */
+enum opt_check { ANY, ABSENT, PRESENT };
+#define WS_ABSENT ABSENT
+#define WS_PRESENT PRESENT
+
+#define MAX_BLOCKS 4
 
 struct seg {
 	uint8_t flags;
@@ -84,10 +109,37 @@ struct seg {
 	uint16_t mss;               /* inject: MSS option if non-zero; expect: its value */
 	bool has_ws;                /* inject: a window-scale option with shift .ws */
 	uint8_t ws;
-	enum ws_check ws_check;     /* expect */
+	enum opt_check ws_check;    /* expect */
 	const char *data;           /* payload; NULL = none */
+	size_t stream_len;          /* expect: the payload is this many bytes of
+				     * what the upper layer wrote, from .seq on */
 	bool bad_csum;              /* inject: corrupt the TCP checksum */
 	bool no_flush;              /* inject: more arrives in this loop iteration */
+
+	/* RFC 7323 timestamps. Inject (.ts): TSval .tsval on the peer's
+	 * clock, absolute; TSecr counted from our first TSval (the SYN-ACK's),
+	 * or our latest TSval when .tsecr_last (the peer echoes what it last
+	 * heard). Expect (.ts_check): PRESENT also requires TSecr == .tsecr,
+	 * the peer's TSval the RFC says we echo (TS.Recent). Our TSvals are
+	 * opaque: the runner captures them and fails any that goes back in
+	 * time; .ts_newer asks for one above the previous. */
+	bool ts, tsecr_last;
+	uint32_t tsval, tsecr;
+	enum opt_check ts_check;
+	bool ts_newer;
+	/* RFC 2018. Inject: .sackok sends SACK-permitted, .sack blocks
+	 * relative to our ISS (they acknowledge our data). Expect:
+	 * .sackok_check; .sack_check asks for exactly the blocks .sack in
+	 * that order, relative to the peer's ISN (none: no SACK option). A
+	 * {0, 0} block ends the list. */
+	bool sackok;
+	enum opt_check sackok_check;
+	struct seq_range sack[MAX_BLOCKS];
+	bool sack_check;
+	unsigned nblocks;           /* expect: exactly this many blocks, the
+				     * first one .sack[0] unless that is {0, 0} */
+	/* Expect: the option kinds in order, NOPs included, 0-terminated. */
+	const uint8_t *layout;
 };
 
 struct step {
@@ -113,20 +165,50 @@ struct scenario {
 
 #define IN(fl, s, a, w, ...) \
 	{ .kind = INJECT, .seg = { .flags = (fl), .seq = (s), .ack = (a), .win = (w), __VA_ARGS__ } }
+#define IN_N(n, fl, s, a, w, ...) \
+	{ .kind = INJECT, .count = (n), \
+	  .seg = { .flags = (fl), .seq = (s), .ack = (a), .win = (w), __VA_ARGS__ } }
 #define OUT(fl, s, a, ...) \
 	{ .kind = EXPECT, .seg = { .flags = (fl), .seq = (s), .ack = (a), __VA_ARGS__ } }
+#define OUT_N(n, fl, s, a, ...) \
+	{ .kind = EXPECT, .count = (n), .seg = { .flags = (fl), .seq = (s), .ack = (a), __VA_ARGS__ } }
+/* n data segments of len stream bytes each, from seq on. */
+#define OUT_RUN(n, s, a, len, ...) \
+	OUT_N(n, ACK | PSH, s, a, .stream_len = (len), __VA_ARGS__)
 #define NOTHING { .kind = EXPECT_NOTHING }
 #define DO_FLUSH { .kind = FLUSH }
 #define ADV(n) { .kind = ADVANCE, .ms = (n) }
 #define STATE_IS(s) { .kind = STATE, .state = (s) }
 #define SEND(t) { .kind = UP_SEND, .text = (t) }
+#define SEND_N(n) { .kind = UP_SEND_N, .count = (n), .value = (n) }
+#define SEND_N_TAKES(n, k) { .kind = UP_SEND_N, .count = (n), .value = (k) }
 #define CLOSE { .kind = UP_CLOSE }
 #define GOT(t) { .kind = DELIVERED, .text = (t) }
 #define CALLS(a, c) { .kind = UPCALLS, .accepted = (a), .closed = (c) }
+#define WRITABLE_IS(n) { .kind = WRITABLE, .value = (n) }
 #define STAT_IS(f, v) \
 	{ .kind = STAT, .stat_name = #f, .stat_off = offsetof(struct tcp_stats, f), .value = (v) }
 #define BACKLOG(n) { .kind = FILL_BACKLOG, .count = (n) }
 #define STEPS(...) ((const struct step[]){ __VA_ARGS__, { .kind = END } })
+
+/* Options, for IN and OUT rows. */
+#define TS(v, e) .ts = true, .tsval = (v), .tsecr = (e)          /* inject */
+#define TS_LAST(v) .ts = true, .tsval = (v), .tsecr_last = true  /* inject */
+#define ECHO(v) .ts_check = PRESENT, .tsecr = (v)                /* expect */
+#define NO_TS .ts_check = ABSENT                                 /* expect */
+#define SACKS(...) .sack_check = true, .sack = { __VA_ARGS__ }   /* both */
+#define NO_SACK .sack_check = true                               /* expect */
+#define SACK_FIRST(n, s, e) .nblocks = (n), .sack = { { (s), (e) } } /* expect */
+#define NBLOCKS(n) .nblocks = (n)                                /* expect */
+#define LAYOUT(...) .layout = (const uint8_t[]){ __VA_ARGS__, 0 } /* expect */
+#define NO_OPTIONS .layout = (const uint8_t[]){ 0 }              /* expect */
+/* Option kinds, for LAYOUT. */
+#define O_NOP TCP_OPT_NOP
+#define O_MSS TCP_OPT_MSS
+#define O_WS TCP_OPT_WSCALE
+#define O_SACKOK TCP_OPT_SACK_PERMITTED
+#define O_SACK TCP_OPT_SACK
+#define O_TS TCP_OPT_TIMESTAMPS
 
 /* The passive open every established scenario starts from: the peer's SYN
  * (with an MSS option), our SYN-ACK, the peer's ACK with window `w`. */
@@ -136,11 +218,30 @@ struct scenario {
 	IN(ACK, 1, 1, (w)),						\
 	STATE_IS(TCP_ESTABLISHED)
 #define HANDSHAKE HANDSHAKE_WITH(1460, WIN)
+/* The same with SACK permitted (no timestamps, no window scale). */
+#define HANDSHAKE_SACK(mss_)						\
+	IN(SYN, 0, 0, WIN, .mss = (mss_), .sackok = true),		\
+	OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .sackok_check = PRESENT), \
+	IN(ACK, 1, 1, WIN),						\
+	STATE_IS(TCP_ESTABLISHED)
+/* The same with timestamps: the peer's TSvals are 100, then 101, which
+ * becomes TS.Recent. */
+#define HANDSHAKE_TS(mss_)						\
+	IN(SYN, 0, 0, WIN, .mss = (mss_), TS(100, 0)),			\
+	OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, ECHO(100)),		\
+	IN(ACK, 1, 1, WIN, TS(101, 0)),					\
+	STATE_IS(TCP_ESTABLISHED)
 
-#define A10 "aaaaaaaaaa"
-#define A100 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
-#define B10 "bbbbbbbbbb"
-#define B100 B10 B10 B10 B10 B10 B10 B10 B10 B10 B10
+#define X10(s) s s s s s s s s s s
+#define X100(s) X10(X10(s))
+#define A10 X10("a")
+#define A100 X100("a")
+#define B10 X10("b")
+#define B100 X100("b")
+/* Full-sized segments: 1460 bytes, and 1448 with timestamps. */
+#define FULL(c) X10(X100(c)) X100(c) X100(c) X100(c) X100(c) X10(c) X10(c) X10(c) X10(c) X10(c) X10(c)
+#define FULL_TS(c) X10(X100(c)) X100(c) X100(c) X100(c) X100(c) X10(c) X10(c) X10(c) X10(c) \
+	c c c c c c c c
 
 /* ---- the scenarios ----------------------------------------------------------- */
 
@@ -171,9 +272,11 @@ static const struct scenario scenarios[] = {
 		IN(SYN, 0, 0, WIN, .mss = 1460),
 		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS),
 		IN(ACK | PSH, 1, 1, WIN, .data = "PING\r\n"),
-		OUT(ACK, 1, 7),
+		NOTHING,                           /* the ACK is delayed */
 		STATE_IS(TCP_ESTABLISHED),
-		GOT("PING\r\n")) },
+		GOT("PING\r\n"),
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 7)) },
 	{ .name = "syn_without_mss_option_limits_our_segments_to_536_bytes", .steps = STEPS(
 		IN(SYN, 0, 0, WIN),
 		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS),
@@ -214,42 +317,55 @@ static const struct scenario scenarios[] = {
 		CALLS(0, 0)) },
 
 	/* -- receiving (RFC 9293 3.10.7.4, first and seventh steps) -- */
-	{ .name = "in_order_data_is_delivered_and_acked_on_flush", .steps = STEPS(
+	{ .name = "in_order_data_is_delivered_at_once_and_acked_by_the_delayed_ack_timer", .steps = STEPS(
 		HANDSHAKE,
 		IN(ACK | PSH, 1, 1, WIN, .data = "hello", .no_flush = true),
 		GOT("hello"),
-		NOTHING,                           /* the ACK waits for the flush */
+		NOTHING,
 		DO_FLUSH,
+		NOTHING,                           /* RFC 9293 3.8.6.3: delayed */
+		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 6),
 		IN(ACK | PSH, 6, 1, WIN, .data = " world"), /* crosses 2^32 */
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 12),
-		GOT("hello world")) },
+		GOT("hello world"),
+		STAT_IS(delayed_acks, 2)) },
 	{ .name = "reply_carries_the_ack_for_the_request", .steps = STEPS(
 		HANDSHAKE,
 		IN(ACK | PSH, 1, 1, WIN, .data = "PING\r\n", .no_flush = true),
 		SEND("+PONG\r\n"),
 		OUT(ACK | PSH, 1, 7, .data = "+PONG\r\n"),
 		IN(ACK, 7, 8, WIN),
-		NOTHING) },
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),           /* nothing was left owed */
+		NOTHING,
+		STAT_IS(delayed_acks, 0)) },
 	{ .name = "duplicate_data_is_reacked_not_redelivered", .steps = STEPS(
 		HANDSHAKE,
 		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 6),
 		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
-		OUT(ACK, 1, 6),
+		OUT(ACK, 1, 6),                    /* a duplicate: ACKed at once */
 		GOT("hello"),
-		/* Overlapping the delivered bytes: only the new ones go up. */
+		/* Overlapping the delivered bytes: only the new ones go up, and
+		 * as new data their ACK is delayed. */
 		IN(ACK | PSH, 4, 1, WIN, .data = "lo wo"),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 9),
 		GOT("hello wo")) },
 	{ .name = "out_of_order_segment_waits_for_the_hole_then_both_are_delivered", .steps = STEPS(
 		HANDSHAKE,
 		IN(ACK | PSH, 6, 1, WIN, .data = "world"),
-		OUT(ACK, 1, 1),                    /* a duplicate ACK: ack = rcv.nxt */
+		OUT(ACK, 1, 1, NO_SACK),           /* a duplicate ACK: ack = rcv.nxt */
 		GOT(""),
 		STAT_IS(out_of_order, 1),
 		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
-		OUT(ACK, 1, 11),                   /* one ACK covers both */
+		OUT(ACK, 1, 11, NO_SACK),          /* at once; one ACK covers both */
 		GOT("helloworld")) },
 	{ .name = "segment_beyond_the_window_is_acked_not_delivered", .steps = STEPS(
 		HANDSHAKE,
@@ -268,7 +384,11 @@ static const struct scenario scenarios[] = {
 		NOTHING,
 		GOT(""),
 		STAT_IS(bad_checksum, 1),
+		ADV(TCP_DELAYED_ACK_MS),
+		NOTHING,                           /* no delayed ACK is owed either */
 		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 6),
 		GOT("hello")) },
 
@@ -303,6 +423,18 @@ static const struct scenario scenarios[] = {
 		OUT(ACK, 1, 1),
 		STATE_IS(TCP_ESTABLISHED),
 		CALLS(1, 0)) },
+	{ .name = "ack_older_than_any_offered_window_is_challenged_and_its_data_dropped", .steps = STEPS(
+		HANDSHAKE,
+		/* RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND (the peer
+		 * offered 65535) is a blind injection: challenge ACK, drop. */
+		IN(ACK | PSH, 1, 1u - 65535u - 1u, WIN, .data = "evil"),
+		OUT(ACK, 1, 1),
+		GOT(""),
+		STAT_IS(challenge_acks, 1),
+		/* Just inside the window of old ACKs: a late duplicate, taken. */
+		IN(ACK | PSH, 1, 1u - 65535u, WIN, .data = "good"),
+		GOT("good"),
+		STATE_IS(TCP_ESTABLISHED)) },
 	{ .name = "rst_in_syn_received_with_exact_sequence_drops_the_half_open_connection", .steps = STEPS(
 		IN(SYN, 0, 0, WIN, .mss = 1460),
 		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS),
@@ -323,19 +455,13 @@ static const struct scenario scenarios[] = {
 		HANDSHAKE,
 		IN(ACK, 1, 1000, WIN),
 		OUT(ACK, 1, 1),
-		STATE_IS(TCP_ESTABLISHED)),
-	  .known_bug = "RFC 9293 3.10.7.4 fifth step: SEG.ACK > SND.NXT must be answered "
-		       "with an ACK; process_ack() sets ack_now but never calls "
-		       "tcp_want_flush(), so no ACK goes out" },
+		STATE_IS(TCP_ESTABLISHED)) },
 	{ .name = "ack_for_data_not_yet_sent_drops_the_segment_text", .steps = STEPS(
 		HANDSHAKE,
 		IN(ACK | PSH, 1, 1000, WIN, .data = "hello"),
 		OUT(ACK, 1, 1),
 		GOT(""),
-		STATE_IS(TCP_ESTABLISHED)),
-	  .known_bug = "RFC 9293 3.10.7.4 fifth step: for SEG.ACK > SND.NXT 'send an ACK, "
-		       "drop the segment, and return'; process_ack() returns true and "
-		       "tcp_input() goes on to deliver the text and process a FIN" },
+		STATE_IS(TCP_ESTABLISHED)) },
 
 	/* -- closing (RFC 9293 3.6) -- */
 	{ .name = "peer_fin_in_established_closes_our_side_too_and_its_ack_frees", .steps = STEPS(
@@ -450,9 +576,12 @@ static const struct scenario scenarios[] = {
 		NOTHING,
 		IN(ACK, 1, 1, WIN),
 		NOTHING,
+		STAT_IS(fast_retransmits, 0),      /* not before the third */
 		IN(ACK, 1, 1, WIN),
 		OUT(ACK | PSH, 1, 1, .data = A100),
+		NOTHING,
 		STAT_IS(retransmits, 1),
+		STAT_IS(fast_retransmits, 1),
 		IN(ACK, 1, 201, WIN),
 		NOTHING,
 		ADV(10 * TCP_RTO_INITIAL_MS),      /* everything acked: no timer left */
@@ -505,14 +634,7 @@ static const struct scenario scenarios[] = {
 		OUT(ACK | PSH, 1, 1, .data = "a"),
 		IN(ACK, 1, 1, 0),
 		STATE_IS(TCP_ESTABLISHED),
-		CALLS(1, 0)),
-	  .known_bug = "RFC 9293 3.8.6.1 (RFC 1122 4.2.2.17): while the peer ACKs the "
-		       "probes the connection must stay open and keep probing; here a "
-		       "probe that is answered but not acked is then treated as a lost "
-		       "segment: the next timeout takes the retransmission path (snd.wnd "
-		       "is 0 and una != nxt), sends nothing, and counts toward "
-		       "TCP_MAX_RETRIES, so probes come every other timeout and the "
-		       "connection is freed after 8 such timeouts" },
+		CALLS(1, 0)) },
 
 	/* -- no connection (RFC 9293 3.10.7.1, 3.10.7.2) -- */
 	{ .name = "segments_to_a_closed_port_get_rst_in_the_rfc_forms", .steps = STEPS(
@@ -554,7 +676,9 @@ static const struct scenario scenarios[] = {
 		CALLS(1, 0),
 		STAT_IS(syn_cookies_accepted, 1),
 		IN(ACK | PSH, 1, 1, WIN, .data = "hi"),
-		OUT(ACK, 1, 3),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 3, NO_TS, NO_SACK),
 		GOT("hi")) },
 	{ .name = "ack_that_does_not_return_our_cookie_gets_rst", .steps = STEPS(
 		BACKLOG(TCP_SYN_BACKLOG),
@@ -593,13 +717,418 @@ static const struct scenario scenarios[] = {
 		CALLS(1, 1),
 		STAT_IS(keepalive_drops, 1)),
 	  .keepalive_ms = 5000 },
+
+	/* -- delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2) -- */
+	{ .name = "delayed_ack_goes_out_after_40ms_and_not_before", .steps = STEPS(
+		HANDSHAKE,
+		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS - 10),
+		NOTHING,
+		ADV(10),
+		OUT(ACK, 1, 6),
+		STAT_IS(delayed_acks, 1),
+		ADV(10 * TCP_DELAYED_ACK_MS),
+		NOTHING) },
+	{ .name = "delayed_ack_timer_counts_from_the_first_unacked_byte", .steps = STEPS(
+		HANDSHAKE,
+		IN(ACK | PSH, 1, 1, WIN, .data = "hello"),
+		ADV(20),
+		NOTHING,
+		IN(ACK | PSH, 6, 1, WIN, .data = " world"),
+		NOTHING,                           /* one small segment more: still owed */
+		ADV(20),
+		OUT(ACK, 1, 12),                   /* 40 ms after "hello", not after " world" */
+		ADV(TCP_DELAYED_ACK_MS),
+		NOTHING,
+		GOT("hello world")) },
+	{ .name = "second_full_sized_segment_is_acked_at_once", .steps = STEPS(
+		HANDSHAKE,
+		IN(ACK | PSH, 1, 1, WIN, .data = FULL("a")),
+		NOTHING,
+		IN(ACK | PSH, 1461, 1, WIN, .data = FULL("b")),
+		OUT(ACK, 1, 2921),
+		ADV(TCP_DELAYED_ACK_MS),           /* the timer went with it */
+		NOTHING,
+		STAT_IS(delayed_acks, 0),
+		GOT(FULL("a") FULL("b"))) },
+	{ .name = "with_timestamps_a_full_sized_segment_is_mss_less_12", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		IN(ACK | PSH, 1, 1, WIN, .data = FULL_TS("a"), TS(102, 0)),
+		NOTHING,
+		IN(ACK | PSH, 1449, 1, WIN, .data = FULL_TS("b"), TS(103, 0)),
+		/* RFC 7323 4.3: the echo is of the earliest unacknowledged
+		 * segment (1449 is beyond Last.ACK.sent, R3). */
+		OUT(ACK, 1, 2897, ECHO(102)),
+		GOT(FULL_TS("a") FULL_TS("b"))) },
+	{ .name = "fin_is_acked_at_once_not_delayed", .steps = STEPS(
+		HANDSHAKE,
+		IN(ACK | PSH, 1, 1, WIN, .data = "x"),
+		NOTHING,
+		CLOSE,                             /* we close first: FIN_WAIT_1 ... */
+		OUT(FIN | ACK, 1, 2),              /* ... and the FIN carries the ACK */
+		IN(ACK, 2, 2, WIN),
+		NOTHING,
+		STATE_IS(TCP_FIN_WAIT_2),
+		IN(FIN | ACK, 2, 2, WIN),
+		OUT(ACK, 2, 3),
+		STATE_IS(TCP_TIME_WAIT)) },
+
+	/* -- SACK, receiving (RFC 2018 4) -- */
+	{ .name = "out_of_order_arrivals_are_acked_at_once_with_sack_blocks_latest_first", .steps = STEPS(
+		HANDSHAKE_SACK(1460),
+		IN(ACK | PSH, 11, 1, WIN, .data = B10),
+		OUT(ACK, 1, 1, SACKS({ 11, 21 }), LAYOUT(O_NOP, O_NOP, O_SACK)),
+		/* Two holes: 1-10 and 21-30. */
+		IN(ACK | PSH, 31, 1, WIN, .data = X10("d")),
+		OUT(ACK, 1, 1, SACKS({ 31, 41 }, { 11, 21 })),
+		IN(ACK | PSH, 41, 1, WIN, .data = X10("e")),   /* grows the block */
+		OUT(ACK, 1, 1, SACKS({ 31, 51 }, { 11, 21 })),
+		STAT_IS(out_of_order, 3),
+		GOT(""),
+		/* Filling the first hole: ACKed at once, the rest still SACKed. */
+		IN(ACK | PSH, 1, 1, WIN, .data = A10),
+		OUT(ACK, 1, 21, SACKS({ 31, 51 })),
+		GOT(A10 B10),
+		/* Filling the last hole: ACKed at once, nothing left to SACK. */
+		IN(ACK | PSH, 21, 1, WIN, .data = X10("c")),
+		OUT(ACK, 1, 51, NO_SACK, NO_OPTIONS),
+		GOT(A10 B10 X10("c") X10("d") X10("e")),
+		STAT_IS(delayed_acks, 0)) },
+	{ .name = "sack_blocks_after_the_first_repeat_the_most_recently_reported", .steps = STEPS(
+		HANDSHAKE_SACK(1460),
+		IN(ACK | PSH, 11, 1, WIN, .data = B10),
+		OUT(ACK, 1, 1, SACKS({ 11, 21 })),
+		IN(ACK | PSH, 31, 1, WIN, .data = X10("d")),
+		OUT(ACK, 1, 1, SACKS({ 31, 41 }, { 11, 21 })),
+		IN(ACK | PSH, 51, 1, WIN, .data = X10("f")),
+		/* RFC 2018 4: the first block holds the arrival, the others
+		 * repeat the most recently reported first blocks. */
+		OUT(ACK, 1, 1, SACKS({ 51, 61 }, { 31, 41 }, { 11, 21 }))) },
+	{ .name = "out_of_order_arrival_with_timestamps_carries_ts_and_at_most_3_blocks", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460, .sackok = true, TS(100, 0)),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, ECHO(100), .sackok_check = PRESENT),
+		IN(ACK, 1, 1, WIN, TS(101, 0)),
+		IN(ACK | PSH, 11, 1, WIN, .data = B10, TS(102, 0)),
+		OUT(ACK, 1, 1, ECHO(101), SACKS({ 11, 21 })),  /* 102 is beyond Last.ACK.sent */
+		IN(ACK | PSH, 31, 1, WIN, .data = B10, TS(103, 0)),
+		OUT(ACK, 1, 1, ECHO(101), SACKS({ 31, 41 }, { 11, 21 })),
+		IN(ACK | PSH, 51, 1, WIN, .data = B10, TS(104, 0)),
+		OUT(ACK, 1, 1, ECHO(101), SACK_FIRST(3, 51, 61)),
+		IN(ACK | PSH, 71, 1, WIN, .data = B10, TS(105, 0)),
+		/* Four blocks held, three fit beside the timestamps (RFC 2018 3). */
+		OUT(ACK, 1, 1, ECHO(101), SACK_FIRST(3, 71, 81),
+		    LAYOUT(O_NOP, O_NOP, O_TS, O_NOP, O_NOP, O_SACK)),
+		IN(ACK | PSH, 1, 1, WIN, .data = A10, TS(106, 0)),
+		OUT(ACK, 1, 21, ECHO(106), NBLOCKS(3))) },
+
+	/* -- options in the handshake (RFC 7323 3.2, RFC 2018 2) -- */
+	{ .name = "syn_with_ts_sackok_and_wscale_gets_all_three_and_ts_in_every_segment", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460, .has_ws = true, .ws = 7, .sackok = true, TS(100, 0)),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .ws_check = PRESENT, ECHO(100),
+		    .sackok_check = PRESENT, LAYOUT(O_MSS, O_SACKOK, O_TS, O_NOP, O_WS)),
+		IN(ACK, 1, 1, 1000, TS(101, 0)),
+		STATE_IS(TCP_ESTABLISHED),
+		SEND("+OK\r\n"),
+		OUT(ACK | PSH, 1, 1, .data = "+OK\r\n", ECHO(101), .sackok_check = ABSENT,
+		    NO_SACK, LAYOUT(O_NOP, O_NOP, O_TS)),
+		IN(ACK | PSH, 1, 6, 1000, .data = "PING\r\n", TS_LAST(102)),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 6, 7, ECHO(102), .ts_newer = true, LAYOUT(O_NOP, O_NOP, O_TS)),
+		CLOSE,
+		OUT(FIN | ACK, 6, 7, ECHO(102))) },
+	{ .name = "retransmitted_syn_ack_keeps_its_options_and_echo", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460, .has_ws = true, .ws = 7, .sackok = true, TS(100, 0)),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .ws_check = PRESENT, ECHO(100),
+		    .sackok_check = PRESENT),
+		ADV(TCP_RTO_INITIAL_MS),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .ws_check = PRESENT, ECHO(100),
+		    .sackok_check = PRESENT, .ts_newer = true,
+		    LAYOUT(O_MSS, O_SACKOK, O_TS, O_NOP, O_WS)),
+		IN(ACK, 1, 1, 1000, TS(101, 0)),
+		NOTHING,
+		STATE_IS(TCP_ESTABLISHED)) },
+	{ .name = "syn_with_sackok_and_wscale_but_no_ts_gets_both_without_ts", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460, .has_ws = true, .ws = 2, .sackok = true),
+		/* Without TSopt, SACK-permitted is aligned by two NOPs of its
+		 * own, as Linux sends it. */
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .ws_check = PRESENT, NO_TS,
+		    .sackok_check = PRESENT,
+		    LAYOUT(O_MSS, O_NOP, O_NOP, O_SACKOK, O_NOP, O_WS)),
+		IN(ACK, 1, 1, 1000),
+		IN(ACK | PSH, 11, 1, 1000, .data = "x"),
+		OUT(ACK, 1, 1, NO_TS, SACKS({ 11, 12 }), LAYOUT(O_NOP, O_NOP, O_SACK))) },
+	{ .name = "syn_without_options_gets_none_and_segments_carry_no_ts", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, .ws_check = ABSENT, NO_TS,
+		    .sackok_check = ABSENT, LAYOUT(O_MSS)),
+		IN(ACK, 1, 1, WIN),
+		SEND("+OK\r\n"),
+		OUT(ACK | PSH, 1, 1, .data = "+OK\r\n", NO_TS, NO_OPTIONS),
+		IN(ACK | PSH, 1, 6, WIN, .data = "PING\r\n"),
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 6, 7, NO_OPTIONS),
+		IN(ACK | PSH, 20, 6, WIN, .data = "x"), /* out of order, no SACK */
+		OUT(ACK, 6, 7, NO_OPTIONS)) },
+	{ .name = "ts_only_in_the_ack_not_the_syn_is_not_used", .steps = STEPS(
+		IN(SYN, 0, 0, WIN, .mss = 1460),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, NO_TS),
+		IN(ACK, 1, 1, WIN, TS(101, 0)),
+		SEND("x"),
+		OUT(ACK | PSH, 1, 1, .data = "x", NO_TS, NO_OPTIONS),
+		STAT_IS(paws_rejected, 0)) },
+
+	/* -- timestamps: segment size, echo, PAWS (RFC 7323 3.2, 4.3, 5.3) -- */
+	{ .name = "with_timestamps_data_segments_carry_at_most_mss_less_12_bytes", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		SEND_N(2000),
+		OUT(ACK | PSH, 1, 1, .stream_len = TCP_OUR_MSS - TCP_TS_OPTION_LEN, ECHO(101)),
+		OUT(ACK | PSH, 1449, 1, .stream_len = 2000 - 1448, ECHO(101)),
+		NOTHING) },
+	{ .name = "ts_recent_follows_the_peer_only_for_segments_at_last_ack_sent", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		IN(ACK | PSH, 1, 1, WIN, .data = "hello", TS(200, 0)),
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 6, ECHO(200), .ts_newer = true),
+		/* Ahead of Last.ACK.sent (out of order): not taken (R3). */
+		IN(ACK | PSH, 11, 1, WIN, .data = "xx", TS(300, 0)),
+		OUT(ACK, 1, 6, ECHO(200)),
+		IN(ACK | PSH, 6, 1, WIN, .data = "world", TS(250, 0)),
+		OUT(ACK, 1, 13, ECHO(250)),
+		GOT("helloworldxx")) },
+	{ .name = "paws_drops_a_segment_with_an_old_tsval_and_acks_it", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		IN(ACK | PSH, 1, 1, WIN, .data = "hello", TS(200, 0)),
+		NOTHING,
+		IN(ACK | PSH, 6, 1, WIN, .data = "world", TS(150, 0)),
+		OUT(ACK, 1, 6, ECHO(200)),         /* dropped, and ACKed at once */
+		GOT("hello"),
+		STAT_IS(paws_rejected, 1),
+		IN(ACK | PSH, 6, 1, WIN, .data = "world", TS(201, 0)),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 11, ECHO(201)),
+		GOT("helloworld"),
+		STAT_IS(paws_rejected, 1),
+		STATE_IS(TCP_ESTABLISHED)) },
+	{ .name = "rst_with_an_old_tsval_is_not_paws_checked_and_resets", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		IN(RST, 100, 0, WIN, TS(50, 0)),    /* in window, not exact */
+		OUT(ACK, 1, 1, ECHO(101)),
+		STAT_IS(challenge_acks, 1),
+		IN(RST | ACK, 1, 1, WIN, TS(50, 0)), /* exact */
+		NOTHING,
+		STATE_IS(TCP_CLOSED),
+		CALLS(1, 1),
+		STAT_IS(resets_received, 1),
+		STAT_IS(paws_rejected, 0)) },
+
+	/* -- congestion control (RFC 5681, 6928, 3042, 6582; RFC 6298 5) -- */
+	{ .name = "initial_window_is_10_segments_and_slow_start_grows_it_per_ack", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N(2000),                      /* 20 segments, window 65535 */
+		OUT_RUN(10, 1, 1, 100),
+		NOTHING,
+		ADV(100),
+		NOTHING,
+		/* An ACK of two segments: two replace them, one more grows cwnd. */
+		IN(ACK, 1, 201, WIN),
+		OUT_RUN(3, 1001, 1, 100),
+		NOTHING) },
+	{ .name = "initial_window_with_timestamps_is_10_segments_of_mss_less_12", .steps = STEPS(
+		HANDSHAKE_TS(1460),
+		SEND_N(20 * 1448),
+		OUT_RUN(10, 1, 1, 1448, ECHO(101)),
+		NOTHING) },
+	{ .name = "limited_transmit_sends_a_new_segment_on_each_of_the_first_two_dupacks", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N(1300),
+		OUT_RUN(10, 1, 1, 100),            /* cwnd is full */
+		NOTHING,
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1001, 1, 100),          /* RFC 3042 */
+		NOTHING,
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1101, 1, 100),
+		NOTHING,
+		STAT_IS(fast_retransmits, 0),
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1, 1, 100),             /* the third: fast retransmit */
+		NOTHING,
+		STAT_IS(fast_retransmits, 1),
+		/* The full ACK (RFC 6582 3.2 step 3) deflates cwnd to
+		 * min(ssthresh = 600, max(flight = 0, MSS) + MSS) = 200: the
+		 * last segment goes. */
+		IN(ACK, 1, 1201, WIN),
+		OUT_RUN(1, 1201, 1, 100),
+		NOTHING) },
+	{ .name = "partial_ack_without_sack_resends_the_next_hole_at_once", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N(600),
+		OUT_RUN(6, 1, 1, 100),
+		/* Segments 1 and 3 were lost. */
+		IN(ACK, 1, 1, WIN),
+		IN(ACK, 1, 1, WIN),
+		NOTHING,
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1, 1, 100),
+		NOTHING,
+		IN(ACK, 1, 1, WIN),                /* a fourth: in recovery already */
+		NOTHING,
+		/* RFC 6582 3.2 step 4: a partial ACK resends the next hole. */
+		IN(ACK, 1, 201, WIN),
+		OUT_RUN(1, 201, 1, 100),
+		NOTHING,
+		STAT_IS(fast_retransmits, 2),
+		IN(ACK, 1, 601, WIN),
+		NOTHING,
+		STAT_IS(retransmits, 2),
+		ADV(10 * TCP_RTO_INITIAL_MS),
+		NOTHING) },
+	{ .name = "dupacks_in_recovery_inflate_cwnd_and_let_new_data_out", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N(1500),
+		OUT_RUN(10, 1, 1, 100),
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1001, 1, 100),
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1101, 1, 100),
+		/* ssthresh = 1200 / 2, cwnd = 600 + 3 MSS = 900 < flight 1200 */
+		IN(ACK, 1, 1, WIN),
+		OUT_RUN(1, 1, 1, 100),
+		IN(ACK, 1, 1, WIN),                /* cwnd 1000 */
+		IN(ACK, 1, 1, WIN),                /* 1100 */
+		IN(ACK, 1, 1, WIN),                /* 1200 */
+		NOTHING,
+		IN(ACK, 1, 1, WIN),                /* 1300: room for one (RFC 5681 3.2 step 4) */
+		OUT_RUN(1, 1201, 1, 100),
+		NOTHING,
+		STAT_IS(fast_retransmits, 1)) },
+	{ .name = "dupacks_with_sack_resend_only_the_lost_segment_never_the_sacked_ones", .steps = STEPS(
+		HANDSHAKE_SACK(100),
+		SEND_N(500),
+		OUT_RUN(5, 1, 1, 100),
+		/* Segment 1 was lost; 2, 3, 4 arrive. */
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 201 })),
+		NOTHING,
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 301 })),
+		NOTHING,
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 401 })),
+		OUT_RUN(1, 1, 1, 100),
+		NOTHING,
+		STAT_IS(fast_retransmits, 1),
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 501 })),  /* segment 5 arrives */
+		NOTHING,
+		IN(ACK, 1, 501, WIN),
+		NOTHING,
+		STAT_IS(retransmits, 1),
+		STAT_IS(sack_retransmits, 0),
+		ADV(10 * TCP_RTO_INITIAL_MS),
+		NOTHING) },
+	{ .name = "sack_of_three_segments_above_a_hole_starts_fast_retransmit_on_the_first_dupack", .steps = STEPS(
+		HANDSHAKE_SACK(100),
+		SEND_N(500),
+		OUT_RUN(5, 1, 1, 100),
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 401 })),
+		OUT_RUN(1, 1, 1, 100),             /* RFC 6675 IsLost */
+		NOTHING,
+		STAT_IS(fast_retransmits, 1),
+		IN(ACK, 1, 501, WIN),
+		NOTHING) },
+	{ .name = "sack_recovery_resends_a_second_hole_but_not_the_sacked_segments", .steps = STEPS(
+		HANDSHAKE_SACK(100),
+		SEND_N(600),
+		OUT_RUN(6, 1, 1, 100),
+		/* Segments 1 and 3 were lost. */
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 201 })),
+		IN(ACK, 1, 1, WIN, SACKS({ 301, 401 }, { 101, 201 })),
+		IN(ACK, 1, 1, WIN, SACKS({ 301, 501 }, { 101, 201 })),
+		OUT_RUN(1, 1, 1, 100),             /* the first hole ... */
+		OUT_RUN(1, 201, 1, 100),           /* ... and the second */
+		NOTHING,
+		IN(ACK, 1, 1, WIN, SACKS({ 301, 601 }, { 101, 201 })),
+		NOTHING,
+		IN(ACK, 1, 601, WIN),
+		NOTHING,
+		STAT_IS(retransmits, 2)) },
+	{ .name = "after_an_rto_rewind_an_ack_up_to_snd_max_is_accepted", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N(300),
+		OUT_RUN(3, 1, 1, 100),
+		ADV(TCP_RTO_INITIAL_MS),
+		OUT_RUN(1, 1, 1, 100),             /* go-back-N with cwnd = 1 MSS */
+		NOTHING,
+		STAT_IS(rto_timeouts, 1),
+		IN(ACK, 1, 302, WIN),              /* beyond snd.max: never sent */
+		OUT(ACK, 101, 1),
+		IN(ACK, 1, 301, WIN),              /* beyond snd.nxt, within snd.max */
+		NOTHING,
+		STATE_IS(TCP_ESTABLISHED),
+		SEND("x"),
+		OUT(ACK | PSH, 301, 1, .data = "x"),
+		IN(ACK, 1, 302, WIN),
+		NOTHING,
+		ADV(10 * TCP_RTO_INITIAL_MS),
+		NOTHING) },
+	{ .name = "rto_after_fast_recovery_resends_from_snd_una_one_segment", .steps = STEPS(
+		HANDSHAKE_SACK(100),
+		SEND_N(400),
+		OUT_RUN(4, 1, 1, 100),
+		IN(ACK, 1, 1, WIN, SACKS({ 101, 401 })),
+		OUT_RUN(1, 1, 1, 100),
+		NOTHING,
+		/* The retransmission is lost too: after the RTO the SACKed
+		 * data is not trusted (RFC 2018 8) and cwnd is 1 MSS. */
+		ADV(TCP_RTO_INITIAL_MS),
+		OUT_RUN(1, 1, 1, 100),
+		NOTHING,
+		STAT_IS(rto_timeouts, 1),
+		IN(ACK, 1, 401, WIN),
+		NOTHING) },
+
+	/* -- challenge ACK rate limit (RFC 5961 7) -- */
+	{ .name = "challenge_acks_are_limited_to_1000_per_second", .steps = STEPS(
+		HANDSHAKE,
+		IN_N(TCP_CHALLENGE_ACK_LIMIT + 1, RST, 100, 0, WIN),
+		OUT_N(TCP_CHALLENGE_ACK_LIMIT, ACK, 1, 1),
+		NOTHING,
+		STAT_IS(challenge_acks, TCP_CHALLENGE_ACK_LIMIT),
+		STAT_IS(challenge_acks_suppressed, 1),
+		IN(SYN, 500, 0, WIN, .mss = 1460), /* SYNs share the budget (4.2) */
+		NOTHING,
+		STAT_IS(challenge_acks_suppressed, 2),
+		STATE_IS(TCP_ESTABLISHED),
+		ADV(1000),
+		IN(RST, 100, 0, WIN),
+		OUT(ACK, 1, 1),
+		STAT_IS(challenge_acks, TCP_CHALLENGE_ACK_LIMIT + 1),
+		STATE_IS(TCP_ESTABLISHED),
+		CALLS(1, 0)) },
+
+	/* -- the send queue limit -- */
+	{ .name = "send_queue_takes_at_most_its_limit_and_an_ack_makes_it_writable", .steps = STEPS(
+		HANDSHAKE_WITH(100, WIN),
+		SEND_N_TAKES(TCP_SNDQ_LIMIT + 100, TCP_SNDQ_LIMIT),
+		OUT_RUN(10, 1, 1, 100),
+		NOTHING,
+		SEND_N_TAKES(1, 0),
+		WRITABLE_IS(0),
+		IN(ACK, 1, 101, WIN),
+		OUT_RUN(2, 1001, 1, 100),
+		WRITABLE_IS(1),
+		SEND_N(100),                       /* room for what was acked */
+		NOTHING,
+		IN(ACK, 1, 201, WIN),
+		OUT_RUN(2, 1201, 1, 100),
+		WRITABLE_IS(1)) },                 /* only once per refusal */
 };
 
 /* ---- the upper layer: records what TCP tells it ------------------------------ */
 
 struct upper {
-	unsigned accepted, closed;
-	char rx[4096];
+	unsigned accepted, closed, writable;
+	char rx[8192];
 	size_t rx_len;
 	int handle;
 };
@@ -624,6 +1153,13 @@ static void up_received(void *ctx, void *upper, uint8_t *data, size_t len)
 	u->rx_len += n;
 }
 
+static void up_writable(void *ctx, void *upper)
+{
+	(void)upper;
+	struct upper *u = ctx;
+	u->writable++;
+}
+
 static void up_closed(void *ctx, void *upper)
 {
 	(void)upper;
@@ -632,35 +1168,98 @@ static void up_closed(void *ctx, void *upper)
 }
 
 static const struct tcp_upcalls upcalls = {
-	.accepted = up_accepted, .received = up_received, .closed = up_closed,
+	.accepted = up_accepted, .received = up_received, .writable = up_writable,
+	.closed = up_closed,
 };
+
+/* ---- the wire: a fake transmit path that records every frame ----------------- */
+
+/* Like tests/unit/net_fake_tx.h, with room for a whole initial window and
+ * for a second's worth of challenge ACKs between two actions. */
+#define TX_FRAMES 1024
+#define TX_CAP 1600
+
+struct test_tx {
+	uint8_t buf[TX_FRAMES][TX_CAP];
+	size_t len[TX_FRAMES];
+	unsigned nalloc, nsent;
+};
+
+static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
+{
+	struct test_tx *f = ctx;
+	if (f->nalloc == TX_FRAMES || len > TX_CAP)
+		return NULL;
+	memset(f->buf[f->nalloc], 0xa5, len);     /* unwritten bytes show */
+	*handle = f->buf[f->nalloc];
+	return f->buf[f->nalloc++];
+}
+
+static void tx_send(void *ctx, void *handle, size_t len)
+{
+	struct test_tx *f = ctx;
+	/* Frames are sent in the order they were allocated. */
+	if (f->nsent < TX_FRAMES && handle == f->buf[f->nsent])
+		f->len[f->nsent++] = len;
+}
+
+static const struct net_tx_ops tx_ops = { .alloc = tx_alloc, .send = tx_send };
+
+/* Us 10.0.0.1/24, the peer 10.0.0.2. */
+static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	const uint8_t x[4] = { a, b, c, d };
+	uint32_t v;
+	memcpy(&v, x, 4);
+	return v;
+}
 
 /* ---- the runner ---------------------------------------------------------------- */
 
 static struct net_stack ns;
-static struct fake_tx tx;
+static struct test_tx tx;
+
+/* Everything the upper layer wrote, in order: byte k has relative
+ * sequence number k + 1. SEND_N offers bytes of a pattern. */
+static uint8_t stream[2 * TCP_SNDQ_LIMIT + 65536];
+
+static uint8_t pattern(size_t k)
+{
+	return (uint8_t)('a' + k % 23);
+}
 
 struct run {
 	const struct scenario *sc;
-	unsigned step;
+	unsigned step, rep;        /* rep: the repetition of a counted step */
 	uint16_t lport;
 	uint32_t our_iss;          /* 0 until a SYN-ACK is seen */
 	unsigned matched;          /* frames of tx already matched by EXPECT */
+	bool have_ts;              /* ts_base and last_tsval are set */
+	uint32_t ts_base;          /* the TSval of our SYN-ACK */
+	uint32_t last_tsval;       /* the latest TSval we sent */
+	size_t stream_len;         /* bytes of stream[] taken by tcp_send */
 	bool failed;
 };
 
 static const char *const kind_names[] = {
 	[END] = "END", [INJECT] = "INJECT", [FLUSH] = "FLUSH", [EXPECT] = "EXPECT",
 	[EXPECT_NOTHING] = "NOTHING", [ADVANCE] = "ADVANCE", [STATE] = "STATE",
-	[UP_SEND] = "SEND", [UP_CLOSE] = "CLOSE", [DELIVERED] = "DELIVERED",
-	[UPCALLS] = "UPCALLS", [STAT] = "STAT", [FILL_BACKLOG] = "BACKLOG",
+	[UP_SEND] = "SEND", [UP_SEND_N] = "SEND_N", [UP_CLOSE] = "CLOSE",
+	[DELIVERED] = "DELIVERED", [UPCALLS] = "UPCALLS", [WRITABLE] = "WRITABLE",
+	[STAT] = "STAT", [FILL_BACKLOG] = "BACKLOG",
 };
 
 static bool fail(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
-	printf("  %s, step %u (%s): ", r->sc->name, r->step + 1,
+	printf("  %s, step %u (%s", r->sc->name, r->step + 1,
 	       kind_names[r->sc->steps[r->step].kind]);
+	if (r->sc->steps[r->step].count > 1)
+		printf(" #%u", r->rep + 1);
+	printf("): ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -727,11 +1326,22 @@ static struct tcb *connection(const struct run *r)
 	return tcp_lookup(&ns, ip4(10, 0, 0, 2), htons(PEER_PORT), ip4(10, 0, 0, 1), htons(r->lport));
 }
 
-/* An Ethernet frame from the peer carrying `s`; returns its length. */
-static size_t build_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-			  const struct seg *s)
+static unsigned count_blocks(const struct seq_range *b)
 {
-	size_t opt_len = (s->mss ? 4 : 0) + (s->has_ws ? 4 : 0);
+	unsigned n = 0;
+	while (n < MAX_BLOCKS && (b[n].start || b[n].end))
+		n++;
+	return n;
+}
+
+/* An Ethernet frame from the peer carrying `s`; returns its length. The
+ * absolute values: seq, ack, TSecr, and `sack_base` to add to the blocks. */
+static size_t build_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+			  uint32_t tsecr, uint32_t sack_base, const struct seg *s)
+{
+	unsigned nsack = count_blocks(s->sack);
+	size_t opt_len = (s->mss ? 4 : 0) + (s->has_ws ? 4 : 0) + (s->sackok ? 4 : 0) +
+			 (s->ts ? 12 : 0) + (nsack ? 4 + 8 * nsack : 0);
 	size_t data_len = s->data ? strlen(s->data) : 0;
 	size_t tcp_len = TCP_HDR_LEN + opt_len + data_len;
 	uint8_t *ip = f + ETH_HDR_LEN, *tcp = ip + IPV4_HDR_LEN, *o = tcp + TCP_HDR_LEN;
@@ -770,6 +1380,30 @@ static size_t build_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t s
 		o[3] = s->ws;
 		o += 4;
 	}
+	if (s->sackok) {
+		o[0] = o[1] = TCP_OPT_NOP;
+		o[2] = TCP_OPT_SACK_PERMITTED;
+		o[3] = 2;
+		o += 4;
+	}
+	if (s->ts) {
+		o[0] = o[1] = TCP_OPT_NOP;
+		o[2] = TCP_OPT_TIMESTAMPS;
+		o[3] = 10;
+		be32_put(o + 4, s->tsval);
+		be32_put(o + 8, (s->flags & ACK) ? tsecr : 0);
+		o += 12;
+	}
+	if (nsack) {
+		o[0] = o[1] = TCP_OPT_NOP;
+		o[2] = TCP_OPT_SACK;
+		o[3] = (uint8_t)(2 + 8 * nsack);
+		o += 4;
+		for (unsigned i = 0; i < nsack; i++, o += 8) {
+			be32_put(o, sack_base + s->sack[i].start);
+			be32_put(o + 4, sack_base + s->sack[i].end);
+		}
+	}
 	if (data_len)
 		memcpy(o, s->data, data_len);
 	uint16_t csum = (uint16_t)~tcp_sum(ip, tcp, tcp_len);
@@ -784,9 +1418,11 @@ static bool settle(struct run *r)
 	if (tx.nsent > r->matched) {
 		char fl[32];
 		const uint8_t *tcp = tx.buf[r->matched] + ETH_HDR_LEN + IPV4_HDR_LEN;
-		return fail(r, "unexpected frame before this step: %s seq %+d ack %+d",
+		size_t hlen = (size_t)(tcp[12] >> 4) * 4;
+		return fail(r, "unexpected frame before this step: %s seq %+d ack %+d, %zu bytes",
 			    flag_names(tcp[13], fl), (int)(be32_get(tcp + 4) - r->our_iss),
-			    (int)(be32_get(tcp + 8) - PEER_ISN));
+			    (int)(be32_get(tcp + 8) - PEER_ISN),
+			    tx.len[r->matched] - ETH_HDR_LEN - IPV4_HDR_LEN - hlen);
 	}
 	tx.nalloc = tx.nsent = 0;
 	r->matched = 0;
@@ -796,7 +1432,9 @@ static bool settle(struct run *r)
 static bool inject(struct run *r, const struct seg *s)
 {
 	uint8_t f[ETH_HDR_LEN + IPV4_HDR_LEN + 60 + 1500];
-	size_t n = build_frame(f, PEER_PORT, r->lport, PEER_ISN + s->seq, r->our_iss + s->ack, s);
+	uint32_t tsecr = s->tsecr_last ? r->last_tsval : r->ts_base + s->tsecr;
+	size_t n = build_frame(f, PEER_PORT, r->lport, PEER_ISN + s->seq, r->our_iss + s->ack,
+			       tsecr, r->our_iss, s);
 	net_input(&ns, f, n);
 	if (!s->no_flush)
 		tcp_flush(&ns);
@@ -809,7 +1447,12 @@ struct seen {
 	uint8_t flags;
 	uint32_t seq, ack;
 	uint16_t win, mss;
-	bool ws;
+	bool ws, sackok, ts;
+	uint32_t tsval, tsecr;
+	unsigned nsack;
+	struct seq_range sack[MAX_BLOCKS];  /* relative to the peer's ISN */
+	uint8_t kinds[40];                  /* the options, NOPs included */
+	unsigned nkinds;
 	const uint8_t *data;
 	size_t len;
 };
@@ -841,27 +1484,103 @@ static bool decode_frame(struct run *r, const uint8_t *f, size_t n, struct seen 
 		uint8_t kind = tcp[i];
 		if (kind == TCP_OPT_END)
 			break;
+		o->kinds[o->nkinds++] = kind;
 		if (kind == TCP_OPT_NOP) {
 			i++;
 			continue;
 		}
 		if (i + 1 >= hlen || tcp[i + 1] < 2 || i + tcp[i + 1] > hlen)
 			return fail(r, "malformed TCP options");
-		if (kind == TCP_OPT_MSS && tcp[i + 1] == 4)
-			o->mss = be16_get(tcp + i + 2);
-		if (kind == TCP_OPT_WSCALE && tcp[i + 1] == 3)
+		uint8_t len = tcp[i + 1];
+		const uint8_t *v = tcp + i + 2;
+		if (kind == TCP_OPT_MSS && len == 4)
+			o->mss = be16_get(v);
+		else if (kind == TCP_OPT_WSCALE && len == 3)
 			o->ws = true;
-		i += tcp[i + 1];
+		else if (kind == TCP_OPT_SACK_PERMITTED && len == 2)
+			o->sackok = true;
+		else if (kind == TCP_OPT_TIMESTAMPS && len == 10) {
+			o->ts = true;
+			o->tsval = be32_get(v);
+			o->tsecr = be32_get(v + 4);
+		} else if (kind == TCP_OPT_SACK && len >= 10 && (len - 2) % 8 == 0 &&
+			   (len - 2) / 8 <= MAX_BLOCKS) {
+			for (o->nsack = 0; o->nsack < (unsigned)(len - 2) / 8; o->nsack++, v += 8)
+				o->sack[o->nsack] = (struct seq_range){ be32_get(v) - PEER_ISN,
+									be32_get(v + 4) - PEER_ISN };
+		} else
+			return fail(r, "unexpected TCP option kind %u length %u", kind, len);
+		i += len;
 	}
 	o->data = tcp + hlen;
 	o->len = tcp_len - hlen;
 	return true;
 }
 
+static const char *blocks_text(const struct seq_range *b, unsigned n, char *buf)
+{
+	char *p = buf;
+	*p = 0;
+	for (unsigned i = 0; i < n; i++)
+		p += sprintf(p, "%s{%+d,%+d}", i ? "," : "", (int)b[i].start, (int)b[i].end);
+	if (!n)
+		strcpy(buf, "none");
+	return buf;
+}
+
+static bool check_opt(struct run *r, const char *name, enum opt_check want, bool got)
+{
+	if (want == ABSENT && got)
+		return fail(r, "%s option present, expected none", name);
+	if (want == PRESENT && !got)
+		return fail(r, "%s option missing", name);
+	return true;
+}
+
+static bool match_options(struct run *r, const struct seg *want, const struct seen *got)
+{
+	char a[128], b[128];
+	if (!check_opt(r, "window-scale", want->ws_check, got->ws) ||
+	    !check_opt(r, "SACK-permitted", want->sackok_check, got->sackok) ||
+	    !check_opt(r, "timestamps", want->ts_check, got->ts))
+		return false;
+	if (want->ts_check == PRESENT && got->tsecr != want->tsecr)
+		return fail(r, "TSecr %u, expected %u", got->tsecr, want->tsecr);
+	if (want->sack_check) {
+		unsigned n = count_blocks(want->sack);
+		if (got->nsack != n || memcmp(got->sack, want->sack, n * sizeof(want->sack[0])))
+			return fail(r, "SACK blocks %s, expected %s",
+				    blocks_text(got->sack, got->nsack, a), blocks_text(want->sack, n, b));
+	}
+	if (want->nblocks) {
+		bool first = want->sack[0].start || want->sack[0].end;
+		if (got->nsack != want->nblocks ||
+		    (first && memcmp(&got->sack[0], &want->sack[0], sizeof(want->sack[0]))))
+			return fail(r, "SACK blocks %s, expected %u%s%s",
+				    blocks_text(got->sack, got->nsack, a), want->nblocks,
+				    first ? " starting " : "", first ? blocks_text(want->sack, 1, b) : "");
+	}
+	if (want->layout) {
+		size_t n = strlen((const char *)want->layout);
+		if (got->nkinds != n || memcmp(got->kinds, want->layout, n)) {
+			char *p = a;
+			for (unsigned i = 0; i < got->nkinds; i++)
+				p += sprintf(p, "%s%u", i ? "," : "", got->kinds[i]);
+			*p = 0;
+			p = b;
+			for (size_t i = 0; i < n; i++)
+				p += sprintf(p, "%s%u", i ? "," : "", want->layout[i]);
+			*p = 0;
+			return fail(r, "option kinds [%s], expected [%s]", a, b);
+		}
+	}
+	return true;
+}
+
 static bool match_segment(struct run *r, const struct seg *want, const struct seen *got)
 {
 	char a[32], b[32];
-	size_t want_len = want->data ? strlen(want->data) : 0;
+	size_t want_len = want->stream_len ? want->stream_len : want->data ? strlen(want->data) : 0;
 	if (got->flags != want->flags)
 		return fail(r, "flags %s, expected %s", flag_names(got->flags, a),
 			    flag_names(want->flags, b));
@@ -871,17 +1590,39 @@ static bool match_segment(struct run *r, const struct seg *want, const struct se
 		return fail(r, "ack %+d, expected %+d", (int)got->ack, (int)want->ack);
 	if (got->len != want_len)
 		return fail(r, "%zu payload bytes, expected %zu", got->len, want_len);
-	if (want_len && memcmp(got->data, want->data, want_len))
+	if (want->stream_len) {
+		size_t off = want->seq - 1;
+		if (off + want_len > r->stream_len)
+			return fail(r, "bytes %zu to %zu were never written", off, off + want_len);
+		if (memcmp(got->data, stream + off, want_len))
+			return fail(r, "payload is not the stream's bytes from %+d", (int)want->seq);
+	} else if (want_len && memcmp(got->data, want->data, want_len)) {
 		return fail(r, "payload '%.*s', expected '%s'", (int)got->len,
 			    (const char *)got->data, want->data);
+	}
 	if (want->win && got->win != want->win)
 		return fail(r, "window %u, expected %u", got->win, want->win);
 	if (want->mss && got->mss != want->mss)
 		return fail(r, "MSS option %u, expected %u", got->mss, want->mss);
-	if (want->ws_check == WS_ABSENT && got->ws)
-		return fail(r, "window-scale option present, expected none");
-	if (want->ws_check == WS_PRESENT && !got->ws)
-		return fail(r, "window-scale option missing");
+	return match_options(r, want, got);
+}
+
+/* Our TSvals: the SYN-ACK's is the base the peer's TSecrs count from; none
+ * may go back in time (RFC 7323 5.4). */
+static bool track_tsval(struct run *r, const struct seg *want, const struct seen *got)
+{
+	if (!got->ts)
+		return true;
+	if (r->have_ts) {
+		if (seq_lt(got->tsval, r->last_tsval))
+			return fail(r, "TSval %u went back from %u", got->tsval, r->last_tsval);
+		if (want->ts_newer && got->tsval == r->last_tsval)
+			return fail(r, "TSval %u did not advance", got->tsval);
+	}
+	if (got->flags & SYN)
+		r->ts_base = got->tsval;
+	r->have_ts = true;
+	r->last_tsval = got->tsval;
 	return true;
 }
 
@@ -898,7 +1639,29 @@ static bool expect_segment(struct run *r, const struct seg *want)
 		/* Our ISS: the relative numbering starts here. */
 		r->our_iss = be32_get(f + ETH_HDR_LEN + IPV4_HDR_LEN + 4) - want->seq;
 	}
-	return decode_frame(r, f, n, &got) && match_segment(r, want, &got);
+	return decode_frame(r, f, n, &got) && match_segment(r, want, &got) &&
+	       track_tsval(r, want, &got);
+}
+
+/* A counted EXPECT: the next frames, each .stream_len further on. */
+static bool expect_segments(struct run *r, const struct step *st)
+{
+	unsigned n = st->count ? st->count : 1;
+	for (r->rep = 0; r->rep < n; r->rep++) {
+		struct seg want = st->seg;
+		want.seq += r->rep * (uint32_t)want.stream_len;
+		if (!expect_segment(r, &want))
+			return false;
+	}
+	return true;
+}
+
+static bool inject_segments(struct run *r, const struct step *st)
+{
+	unsigned n = st->count ? st->count : 1;
+	for (r->rep = 0; r->rep < n; r->rep++)
+		inject(r, &st->seg);
+	return true;
 }
 
 static bool expect_nothing(struct run *r)
@@ -924,16 +1687,36 @@ static bool check_state(struct run *r, unsigned want)
 	return true;
 }
 
-static bool upper_send(struct run *r, const char *text)
+/* The upper layer offers `n` bytes at stream[r->stream_len] (already
+ * there); tcp_send must take `want`. */
+static bool offer(struct run *r, size_t n, size_t want)
 {
 	struct tcb *t = connection(r);
 	if (!t)
 		return fail(r, "no connection to send on");
-	size_t n = strlen(text);
-	if (tcp_send(t, text, n) != n)
-		return fail(r, "tcp_send took less than %zu bytes", n);
+	if (r->stream_len + n > sizeof(stream))
+		return fail(r, "the test's stream buffer is too small");
+	size_t got = tcp_send(t, stream + r->stream_len, n);
+	r->stream_len += got;
+	if (got != want)
+		return fail(r, "tcp_send took %zu of %zu bytes, expected %zu", got, n, want);
 	tcp_flush(&ns);
 	return true;
+}
+
+static bool upper_send(struct run *r, const char *text)
+{
+	size_t n = strlen(text);
+	if (r->stream_len + n <= sizeof(stream))
+		memcpy(stream + r->stream_len, text, n);
+	return offer(r, n, n);
+}
+
+static bool upper_send_n(struct run *r, size_t n, size_t want)
+{
+	for (size_t k = r->stream_len; k < r->stream_len + n && k < sizeof(stream); k++)
+		stream[k] = pattern(k);
+	return offer(r, n, want);
 }
 
 static bool upper_close(struct run *r)
@@ -962,6 +1745,14 @@ static bool check_upcalls(struct run *r, const struct step *st)
 	return true;
 }
 
+static bool check_writable(struct run *r, const struct step *st)
+{
+	if (up.writable != st->value)
+		return fail(r, "writable called %u times, expected %llu", up.writable,
+			    (unsigned long long)st->value);
+	return true;
+}
+
 static bool check_stat(struct run *r, const struct step *st)
 {
 	uint64_t got;
@@ -979,7 +1770,7 @@ static bool fill_backlog(struct run *r, unsigned count)
 	const struct seg syn = { .flags = SYN, .win = WIN, .mss = 1460 };
 	uint8_t f[128];
 	for (unsigned i = 0; i < count; i++) {
-		size_t n = build_frame(f, (uint16_t)(20000 + i), r->lport, 1000 * i, 0, &syn);
+		size_t n = build_frame(f, (uint16_t)(20000 + i), r->lport, 1000 * i, 0, 0, 0, &syn);
 		net_input(&ns, f, n);
 		tcp_flush(&ns);
 		if (tx.nsent != 1 || tx.buf[0][ETH_HDR_LEN + IPV4_HDR_LEN + 13] != (SYN | ACK))
@@ -993,11 +1784,11 @@ static bool run_step(struct run *r, const struct step *st)
 {
 	switch (st->kind) {
 	case INJECT:
-		return settle(r) && inject(r, &st->seg);
+		return settle(r) && inject_segments(r, st);
 	case FLUSH:
 		return settle(r) && (tcp_flush(&ns), true);
 	case EXPECT:
-		return expect_segment(r, &st->seg);
+		return expect_segments(r, st);
 	case EXPECT_NOTHING:
 		return expect_nothing(r);
 	case ADVANCE:
@@ -1006,12 +1797,16 @@ static bool run_step(struct run *r, const struct step *st)
 		return check_state(r, st->state);
 	case UP_SEND:
 		return settle(r) && upper_send(r, st->text);
+	case UP_SEND_N:
+		return settle(r) && upper_send_n(r, st->count, st->value);
 	case UP_CLOSE:
 		return settle(r) && upper_close(r);
 	case DELIVERED:
 		return check_delivered(r, st->text);
 	case UPCALLS:
 		return check_upcalls(r, st);
+	case WRITABLE:
+		return check_writable(r, st);
 	case STAT:
 		return check_stat(r, st);
 	case FILL_BACKLOG:
@@ -1026,9 +1821,9 @@ static bool stack_up(void)
 {
 	struct net_config cfg = { .ip = ip4(10, 0, 0, 1), .netmask = ip4(255, 255, 255, 0) };
 	memcpy(cfg.mac, our_mac, 6);
-	memset(&tx, 0, sizeof(tx));
+	tx.nalloc = tx.nsent = 0;
 	memset(&up, 0, sizeof(up));
-	if (net_stack_init(&ns, &cfg, &fake_ops, &tx, START_MS) != 0)
+	if (net_stack_init(&ns, &cfg, &tx_ops, &tx, START_MS) != 0)
 		return false;
 	return tcp_layer_init(&ns.tcp, LISTEN_PORT, &upcalls, &up, 0x5eed) == 0;
 }
