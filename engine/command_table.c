@@ -7,6 +7,7 @@
 
 #include "cmd_connection.h"
 #include "cmd_keys.h"
+#include "cmd_memory.h"
 #include "cmd_routing.h"
 #include "cmd_server.h"
 #include "cmd_string.h"
@@ -81,6 +82,7 @@ static const struct command table[] = {
 	{ "randomkey", 1, R, NOKEYS, ROUTE_ALL, GATHER_RANDOM, cmd_randomkey, "generic", "1.0.0", "Returns a random key name from the database." },
 	{ "keys", 2, R, NOKEYS, ROUTE_ALL, GATHER_CONCAT_ARRAY, cmd_keys, "generic", "1.0.0", "Returns all key names that match a pattern." },
 	{ "scan", -2, R, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_scan_route, "generic", "2.8.0", "Iterates over the key names in the database." },
+	{ "memory", -2, R, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_memory_route, "server", "4.0.0", "A container for memory diagnostics commands." },
 	{ "object", -2, R, 2, 2, 1, ROUTE_CUSTOM, GATHER_NONE, cmd_object_route, "generic", "2.2.3", "A container for object introspection commands." },
 };
 

@@ -118,7 +118,7 @@ void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned tar
 {
 	struct shard *sh = ctx->sh;
 	if (target == sh->id) {
-		exec(ctx);
+		shard_execute(ctx, exec, cmd ? cmd->flags : 0);
 		return;
 	}
 	struct pending *p = pending_open(sh, ctx->client, cmd, gather_copy_done, false);

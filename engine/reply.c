@@ -141,6 +141,19 @@ void reply_verbatim(struct buf *out, int resp, const char *p, size_t len)
 	buf_append(out, "\r\n", 2);
 }
 
+void reply_double(struct buf *out, int resp, double v)
+{
+	char tmp[40];
+	int n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+	if (resp < 3) {
+		reply_bulk(out, tmp, (size_t)n);
+		return;
+	}
+	buf_append(out, ",", 1);
+	buf_append(out, tmp, (size_t)n);
+	buf_append(out, "\r\n", 2);
+}
+
 void reply_bool(struct buf *out, int resp, int v)
 {
 	if (resp >= 3)

@@ -30,6 +30,7 @@ void reply_map(struct buf *out, int resp, long long pairs);  /* *2n or %n */
 void reply_set(struct buf *out, int resp, long long n);      /* *n or ~n */
 void reply_verbatim(struct buf *out, int resp, const char *p, size_t len); /* bulk or =txt: */
 void reply_bool(struct buf *out, int resp, int v);            /* :0/:1 or #f/#t */
+void reply_double(struct buf *out, int resp, double v);       /* bulk "%.17g" or ,v */
 
 /* The shared error texts, so the same failure reads the same everywhere. */
 #define ERR_SYNTAX "ERR syntax error"

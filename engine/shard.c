@@ -367,6 +367,11 @@ void shard_tick(struct shard *sh)
 	close_idle_clients(sh);
 	sh->overhead_bytes = shard_overhead_bytes(sh);
 	evict_make_room(sh); /* after CONFIG SET maxmemory, or a refused-write backlog */
+	unsigned purge = atomic_load(&sh->engine->purge_generation);
+	if (purge != sh->purge_seen) {
+		sh->purge_seen = purge;
+		shard_heap_collect(&sh->ks.heap);
+	}
 	db_publish_stats(sh);
 	if (sh->id == 0)
 		hygiene_check(sh);

@@ -84,6 +84,7 @@ struct shard {
 	uint64_t expire_cursor;      /* active expiry's position in the table */
 	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
 	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */
+	unsigned purge_seen;         /* the engine's purge_generation last acted on */
 	int64_t last_timeout_check_ms;
 
 	_Alignas(64) struct shard_stats stats;
@@ -101,6 +102,7 @@ struct engine {
 	_Atomic int64_t stat_reset_ms;
 	/* Start-up: shard threads that are serving, or that could not start. */
 	_Atomic unsigned shards_ready, shards_failed;
+	_Atomic unsigned purge_generation;   /* MEMORY PURGE: bumped, each shard collects */
 	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
 	void (*wake)(struct engine *eng, unsigned id);
 	/* Set by a dataplane that has its own figures: append INFO's

@@ -39,6 +39,12 @@ const char *shard_heap_allocator(void)
 {
 	return "mimalloc";
 }
+
+void shard_heap_collect(struct shard_heap *h)
+{
+	if (h->impl)
+		mi_heap_collect(h->impl, true);
+}
 #else
 #include <malloc.h>
 
@@ -67,6 +73,12 @@ static void raw_free(void *p)
 const char *shard_heap_allocator(void)
 {
 	return "libc";
+}
+
+void shard_heap_collect(struct shard_heap *h)
+{
+	(void)h;
+	malloc_trim(0);
 }
 #endif
 

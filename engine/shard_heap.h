@@ -34,6 +34,8 @@ void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n);
 void shard_heap_free(struct shard_heap *h, void *p);
 /* What a block of `p` is charged (its usable size). */
 size_t shard_heap_block_size(const void *p);
+/* Return free pages to the system (MEMORY PURGE); the owner thread only. */
+void shard_heap_collect(struct shard_heap *h);
 /* "mimalloc" or "libc", for INFO. */
 const char *shard_heap_allocator(void);
 

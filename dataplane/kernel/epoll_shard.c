@@ -203,7 +203,7 @@ static int epoll_init(struct engine *eng)
 		char err[256];
 		es->sh = eng->shards[i];
 		es->epfd = -1;
-		es->listen_fd = listener_open(CFG(bind), (int)CFG(port), err, sizeof(err));
+		es->listen_fd = listener_open(CFG(bind), (int)CFG(port), i == 0, err, sizeof(err));
 		if (es->listen_fd < 0) {
 			log_msg(LOG_WARNING, "%s", err);
 			return es->listen_fd;
@@ -224,6 +224,8 @@ static void epoll_fini(struct engine *eng)
 		return;
 	for (unsigned i = 0; i < eng->nshards; i++) {
 		struct epoll_shard *es = &st->shards[i];
+		if (!es->sh)
+			break; /* init stopped before this shard */
 		for (struct client *c = es->sh->clients; c; c = c->next) {
 			struct epoll_conn *cn = c->conn;
 			if (cn) {

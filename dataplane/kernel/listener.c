@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -13,7 +14,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int listener_open(const char *bind_addr, int port, char *err, unsigned errlen)
+/* A socket bound to the address; SO_REUSEPORT lets every shard of this
+ * process have its own listener on the same port. Returns fd or -errno. */
+static int bound_socket(const struct addrinfo *res, bool reuseport)
+{
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int listener_open(const char *bind_addr, int port, bool first, char *err, unsigned errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
@@ -26,17 +46,24 @@ int listener_open(const char *bind_addr, int port, char *err, unsigned errlen)
 		snprintf(err, errlen, "bad bind address '%s': %s", bind_addr, gai_strerror(rc));
 		return -EINVAL;
 	}
-	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 511) < 0) {
-		rc = -errno;
+	int fd;
+	if (first) {
+		/* SO_REUSEPORT would also let another server (a second Tessera
+		 * started by mistake) share the port and silently take half the
+		 * connections. A plain bind first fails, as Redis's does, if
+		 * anyone listens there. */
+		fd = bound_socket(res, false);
+		if (fd < 0) {
+			rc = fd;
+			goto fail;
+		}
 		close(fd);
+	}
+	fd = bound_socket(res, true);
+	if (fd < 0 || listen(fd, 511) < 0) {
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
 		goto fail;
 	}
 	freeaddrinfo(res);

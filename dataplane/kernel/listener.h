@@ -4,8 +4,12 @@
 #ifndef TESSERA_LISTENER_H
 #define TESSERA_LISTENER_H
 
-/* Returns a listening fd, or a negative errno with a message in err. */
-int listener_open(const char *bind_addr, int port, char *err, unsigned errlen);
+#include <stdbool.h>
+
+/* Returns a listening fd, or a negative errno with a message in err. Each
+ * shard opens its own (SO_REUSEPORT); `first` (the first shard's) also
+ * makes sure no other process listens on the port. */
+int listener_open(const char *bind_addr, int port, bool first, char *err, unsigned errlen);
 /* "ip:port" of a socket's peer (peer != 0) or local end. */
 void socket_address(int fd, int peer, char *out, unsigned outlen);
 /* TCP_NODELAY, and keepalive when tcp-keepalive > 0. */

@@ -386,7 +386,7 @@ static int kernel_init(struct engine *eng)
 		struct uring_shard *us = &ks->shards[i];
 		char err[256];
 		us->sh = eng->shards[i];
-		us->listen_fd = listener_open(CFG(bind), (int)CFG(port), err, sizeof(err));
+		us->listen_fd = listener_open(CFG(bind), (int)CFG(port), i == 0, err, sizeof(err));
 		if (us->listen_fd < 0) {
 			log_msg(LOG_WARNING, "%s", err);
 			return us->listen_fd;
@@ -419,6 +419,8 @@ static void kernel_fini(struct engine *eng)
 		return;
 	for (unsigned i = 0; i < eng->nshards; i++) {
 		struct uring_shard *us = &ks->shards[i];
+		if (!us->sh)
+			break; /* init stopped before this shard */
 		close_connections(us->sh);
 		if (us->listen_fd > 0)
 			close(us->listen_fd);

@@ -227,3 +227,20 @@ def test_port_is_free_again_after_shutdown():
             assert c.call("PING") == b"+PONG\r\n"
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_a_second_server_on_a_taken_port_exits_1_and_the_first_keeps_every_connection(shards):
+    first = Server(shards=shards).start()
+    try:
+        second = Server(shards=shards)
+        second.port = first.port
+        code, out, err = run_expecting_exit(second.command_line())
+        assert code == 1
+        assert "Address already in use" in out + err  # Redis logs to stdout
+        # Had the second shared the port, some of these would reach it.
+        for _ in range(20):
+            with RespConn(first.port) as c:
+                assert c.call("PING") == b"+PONG\r\n"
+    finally:
+        first.stop()
