@@ -235,7 +235,7 @@ static void epoll_fini(struct engine *eng)
 			}
 		}
 		if (es->listen_fd > 0)
-			close(es->listen_fd);
+			listener_close(es->listen_fd);
 		if (es->epfd > 0)
 			close(es->epfd);
 		if (es->event_fd > 0)

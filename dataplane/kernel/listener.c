@@ -74,6 +74,12 @@ fail:
 	return rc;
 }
 
+void listener_close(int fd)
+{
+	shutdown(fd, SHUT_RDWR);
+	close(fd);
+}
+
 void socket_address(int fd, int peer, char *out, unsigned outlen)
 {
 	struct sockaddr_storage ss;

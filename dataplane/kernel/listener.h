@@ -10,6 +10,10 @@
  * shard opens its own (SO_REUSEPORT); `first` (the first shard's) also
  * makes sure no other process listens on the port. */
 int listener_open(const char *bind_addr, int port, bool first, char *err, unsigned errlen);
+/* Stop listening now: an accept still queued in io_uring holds a reference
+ * to the socket, and the ring's teardown finishes after the process exits,
+ * so a plain close() would leave the port taken for a moment. */
+void listener_close(int fd);
 /* "ip:port" of a socket's peer (peer != 0) or local end. */
 void socket_address(int fd, int peer, char *out, unsigned outlen);
 /* TCP_NODELAY, and keepalive when tcp-keepalive > 0. */

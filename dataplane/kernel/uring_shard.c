@@ -423,7 +423,7 @@ static void kernel_fini(struct engine *eng)
 			break; /* init stopped before this shard */
 		close_connections(us->sh);
 		if (us->listen_fd > 0)
-			close(us->listen_fd);
+			listener_close(us->listen_fd);
 		if (us->buf_ring)
 			io_uring_queue_exit(&us->ring);
 		if (us->event_fd > 0)
