@@ -12,7 +12,7 @@ PY=/usr/bin/python3   # Debian's python3, with python3-redis and pytest
 
 DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev libmimalloc-dev libdpdk-dev
       redis-server redis-tools python3-redis python3-pytest python3-hypothesis
-      iproute2 ethtool iputils-ping"
+      iproute2 ethtool iputils-ping iptables"
 missing=$(for p in $DEPS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
 	echo "== installing: $missing"
@@ -70,8 +70,10 @@ run_pytest() {
 	local log
 	log=$(mktemp)
 	echo "== $name"
+	local t0=$SECONDS
 	TESSERA_BIN=$bin timeout 900 "$PY" -m pytest -q -p no:cacheprovider "$@" >"$log" 2>&1
 	local rc=$?
+	echo "   ($((SECONDS - t0)) s)"
 	tail -n 40 "$log" | grep -Ev '^\s*$' | tail -n 25
 	count_pytest "$log"
 	# pytest's exit 5 means no test ran: that is a failure here.
@@ -85,6 +87,24 @@ if build build; then
 	TESSERA_DATAPLANE=epoll run_pytest "integration (epoll fallback backend)" "$ROOT/build/tessera-server" tests/integration
 	run_pytest "differential vs redis-server" "$ROOT/build/tessera-server" tests/differential
 	run_pytest "DPDK dataplane (network namespaces, af_packet)" "$ROOT/build/tessera-server" tests/dpdk
+	# The same integration suite with every server on the DPDK dataplane and
+	# pytest's clients as kernel clients in the client namespace; then a
+	# representative subset under faults: injected by the dataplane (seeded,
+	# the seed is printed), dropped at random by iptables in the client
+	# namespace, and both at once.
+	TESSERA_DATAPLANE=dpdk run_pytest "integration over DPDK (network namespaces, af_packet)" \
+		"$ROOT/build/tessera-server" tests/integration
+	# The whole suite under faults takes 14 min: the wire protocol (framing
+	# across segments) and cross-shard routing (forwarding between queues),
+	# on 2 shards, keep each fault run near a minute.
+	FAULT_SUBSET="tests/integration/test_protocol.py tests/integration/test_cross_shard.py -k 2shard"
+	FAULTS="loss=5,reorder=10,dup=1,corrupt=0.5"
+	TESSERA_DATAPLANE=dpdk TESSERA_DPDK_FAULTS=$FAULTS run_pytest \
+		"integration subset over DPDK, dpdk-fault-inject $FAULTS" "$ROOT/build/tessera-server" $FAULT_SUBSET
+	TESSERA_DATAPLANE=dpdk TESSERA_CLIENT_LOSS=5 run_pytest \
+		"integration subset over DPDK, 5% random loss each way (iptables)" "$ROOT/build/tessera-server" $FAULT_SUBSET
+	TESSERA_DATAPLANE=dpdk TESSERA_DPDK_FAULTS=$FAULTS TESSERA_CLIENT_LOSS=5 run_pytest \
+		"integration subset over DPDK, fault-inject and iptables loss together" "$ROOT/build/tessera-server" $FAULT_SUBSET
 	echo "== redis-benchmark smoke"
 	if TESSERA_BIN=$ROOT/build/tessera-server bash tests/smoke/benchmark_smoke.sh; then count 1 0; else count 0 1; fi
 else

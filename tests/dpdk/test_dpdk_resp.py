@@ -1,12 +1,11 @@
 """Real kernel clients talk RESP to the DPDK dataplane's userspace TCP/IP
 stack across a veth pair: redis-cli, redis-py and redis-benchmark run in the
 client namespace, tessera-server (DPDK, af_packet) in the server one."""
-import re
 import time
 
 import pytest
 
-from netns_fixture import SERVER_IP, DpdkServer
+from netns_fixture import SERVER_IP, DpdkServer, dataplane_figures, total
 
 PY = "/usr/bin/python3"
 
@@ -15,21 +14,6 @@ def cli(net, *args, timeout=20):
     out = net.client("redis-cli", "-h", SERVER_IP, *args, timeout=timeout)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
-
-
-def dataplane_figures(net):
-    """INFO dataplane as {shard: {field: int}}."""
-    figures = {}
-    for line in cli(net, "info", "dataplane").splitlines():
-        m = re.match(r"shard(\d+):(.*)", line.strip())
-        if m:
-            figures[int(m.group(1))] = {k: int(v) for k, v in
-                                        (kv.split("=") for kv in m.group(2).split(","))}
-    return figures
-
-
-def total(net, field):
-    return sum(f[field] for f in dataplane_figures(net).values())
 
 
 def test_redis_cli_commands_round_trip_through_the_userspace_stack(net, dpdk_server):

@@ -5,7 +5,6 @@ started here as the oracle: the names of inner nodes may differ, the syntax a
 user sees may not."""
 import pytest
 
-from resp_socket import RespConn
 from server_fixture import Server, target
 
 COMMANDS = [
@@ -49,8 +48,8 @@ def render(arg):
     return text
 
 
-def hint(port, command):
-    conn = RespConn(port)
+def hint(srv, command):
+    conn = srv.conn()
     try:
         docs = as_dict(conn.call_decoded("COMMAND", "DOCS", command))
     finally:
@@ -76,10 +75,10 @@ def oracle():
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_command_docs_arguments_render_the_same_hint_as_redis(server, oracle, command):
-    assert hint(server.port, command) == hint(oracle.port, command)
+    assert hint(server, command) == hint(oracle, command)
 
 
 def test_command_docs_of_set_gives_redis_cli_its_hint(server):
-    assert hint(server.port, "set") == (
+    assert hint(server, "set") == (
         "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|"
         "PXAT unix-time-milliseconds|KEEPTTL]")

@@ -7,7 +7,7 @@ error text, not just on the decoded value.
 
 import pytest
 
-from resp_socket import RespConn, decode, encode_command
+from resp_socket import decode, encode_command
 from server_fixture import Server, target
 
 tessera_only = pytest.mark.skipif(target() == "redis",
@@ -21,7 +21,7 @@ WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n
 
 @pytest.fixture
 def conn(server):
-    c = RespConn(server.port)
+    c = server.conn()
     yield c
     c.close()
 
@@ -106,7 +106,7 @@ def test_echo_with_wrong_argument_count_is_an_arity_error(conn, args):
 # --- QUIT ----------------------------------------------------------------------
 
 def test_quit_replies_ok_then_server_closes_the_connection(server, conn):
-    other = RespConn(server.port)
+    other = server.conn()
     try:
         conn.send(encode_command("QUIT"))
         assert conn.read_until_closed() == b"+OK\r\n"
@@ -220,7 +220,7 @@ class _AuthServer(Server):
     socket and accept the NOAUTH error as proof the server is serving."""
 
     def ready(self):
-        with RespConn(self.port, timeout=1) as c:
+        with self.conn(timeout=1) as c:
             return c.call("PING") in (b"+PONG\r\n", NOAUTH)
 
 
@@ -234,7 +234,7 @@ def auth_server(request):
 
 @pytest.fixture
 def aconn(auth_server):
-    c = RespConn(auth_server.port)
+    c = auth_server.conn()
     yield c
     c.close()
 
@@ -298,7 +298,7 @@ def test_quit_is_allowed_before_auth(aconn):
 
 def test_auth_is_per_connection(auth_server, aconn):
     assert aconn.call("AUTH", "s3cret") == b"+OK\r\n"
-    with RespConn(auth_server.port) as other:
+    with auth_server.conn() as other:
         assert other.call("PING") == NOAUTH
 
 
@@ -335,7 +335,7 @@ def test_select_non_integer_is_an_error(conn):
 def test_client_id_is_an_integer_that_grows_with_each_connection(server, conn):
     first = client_id(conn)
     assert isinstance(first, int) and first > 0
-    with RespConn(server.port) as later:
+    with server.conn() as later:
         assert client_id(later) > first
     assert client_id(conn) == first
 
@@ -361,7 +361,7 @@ def test_client_setname_rejects_invalid_characters(conn, name):
 
 def test_client_names_are_per_connection(server, conn):
     conn.call("CLIENT", "SETNAME", "mine")
-    with RespConn(server.port) as other:
+    with server.conn() as other:
         assert other.call("CLIENT", "GETNAME") == b"$-1\r\n"
 
 
@@ -395,7 +395,7 @@ def parse_client_line(line):
 
 def test_client_list_has_one_newline_terminated_line_per_connection(server, conn):
     conn.call("CLIENT", "SETNAME", "lister")
-    with RespConn(server.port) as other:
+    with server.conn() as other:
         other.call("CLIENT", "SETNAME", "listed")
         other_id = client_id(other)
         text = decode(conn.call("CLIENT", "LIST"))
@@ -423,7 +423,7 @@ def test_client_list_id_of_unknown_client_is_empty_bulk(conn):
 # --- CLIENT KILL -----------------------------------------------------------------
 
 def test_client_kill_id_closes_that_connection_and_counts_one(server, conn):
-    victim = RespConn(server.port)
+    victim = server.conn()
     try:
         vid = client_id(victim)
         assert conn.call("CLIENT", "KILL", "ID", str(vid)) == b":1\r\n"
@@ -434,7 +434,7 @@ def test_client_kill_id_closes_that_connection_and_counts_one(server, conn):
 
 
 def test_client_kill_addr_closes_that_connection(server, conn):
-    victim = RespConn(server.port)
+    victim = server.conn()
     try:
         client_id(victim)
         assert conn.call("CLIENT", "KILL", "ADDR", addr_of(victim)) == b":1\r\n"
@@ -444,7 +444,7 @@ def test_client_kill_addr_closes_that_connection(server, conn):
 
 
 def test_client_kill_legacy_address_form_replies_ok(server, conn):
-    victim = RespConn(server.port)
+    victim = server.conn()
     try:
         client_id(victim)
         assert conn.call("CLIENT", "KILL", addr_of(victim)) == b"+OK\r\n"

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from keyslot import key_slot, keys_on_shard, shard_of, split_count
-from resp_socket import RespConn, RespError, decode, encode_command
+from resp_socket import RespError, decode, encode_command
 
 E = RespError
 
@@ -24,7 +24,7 @@ def nsplit(server, r):
 
 @pytest.fixture
 def raw(server, r):
-    conn = RespConn(server.port)
+    conn = server.conn()
     yield conn
     conn.close()
 

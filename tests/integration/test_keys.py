@@ -10,7 +10,6 @@ import time
 import pytest
 
 from expected_errors import E, arity, bad_expire  # noqa: F401
-from resp_socket import RespConn
 from server_fixture import Server
 
 INT64_MAX = 2 ** 63 - 1
@@ -777,7 +776,7 @@ def lfu_server():
 
 @pytest.fixture
 def lfu(lfu_server):
-    conn = RespConn(lfu_server.port)
+    conn = lfu_server.conn()
     conn.call_decoded("FLUSHALL")
     yield conn
     conn.close()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from resp_socket import RespConn, decode, encode_command
+from resp_socket import decode, encode_command
 from server_fixture import Server, target
 
 SHARD_COUNTS = [1, 2] if target() == "tessera" else [1]
@@ -63,13 +63,13 @@ def bulk_limited(shards):
 
 
 def test_proto_max_bulk_len_is_reported_by_config_get(bulk_limited):
-    with RespConn(bulk_limited.port) as c:
+    with bulk_limited.conn() as c:
         assert c.call("CONFIG", "GET", "proto-max-bulk-len") == \
             b"*2\r\n$18\r\nproto-max-bulk-len\r\n$7\r\n1048576\r\n"
 
 
 def test_bulk_longer_than_proto_max_bulk_len_is_a_protocol_error(bulk_limited):
-    with RespConn(bulk_limited.port) as bystander, RespConn(bulk_limited.port) as c:
+    with bulk_limited.conn() as bystander, bulk_limited.conn() as c:
         assert bystander.call("PING") == b"+PONG\r\n"
         # Rejected as soon as the length is read, before any payload is sent.
         c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % (MiB + 1))
@@ -78,7 +78,7 @@ def test_bulk_longer_than_proto_max_bulk_len_is_a_protocol_error(bulk_limited):
 
 
 def test_bulk_exactly_proto_max_bulk_len_is_accepted(bulk_limited):
-    with RespConn(bulk_limited.port) as c:
+    with bulk_limited.conn() as c:
         value = b"v" * MiB
         assert c.call("SET", "big", value) == b"+OK\r\n"
         assert c.call("STRLEN", "big") == b":1048576\r\n"
@@ -94,20 +94,20 @@ def query_limited(shards):
 
 
 def test_client_query_buffer_limit_is_reported_by_config_get(query_limited):
-    with RespConn(query_limited.port) as c:
+    with query_limited.conn() as c:
         assert c.call("CONFIG", "GET", "client-query-buffer-limit") == \
             b"*2\r\n$25\r\nclient-query-buffer-limit\r\n$7\r\n1048576\r\n"
 
 
 def test_query_under_the_buffer_limit_is_served(query_limited):
-    with RespConn(query_limited.port) as c:
+    with query_limited.conn() as c:
         value = b"q" * (512 * 1024)
         assert c.call("SET", "half", value) == b"+OK\r\n"
         assert c.call("STRLEN", "half") == b":524288\r\n"
 
 
 def test_query_over_the_buffer_limit_closes_the_connection_without_reply(query_limited):
-    with RespConn(query_limited.port) as bystander, RespConn(query_limited.port) as c:
+    with query_limited.conn() as bystander, query_limited.conn() as c:
         assert bystander.call("PING") == b"+PONG\r\n"
         # The bulk length itself is legal (below proto-max-bulk-len), only the
         # amount the server would have to buffer is not.
@@ -129,20 +129,20 @@ def few_clients(shards):
 
 
 def test_maxclients_is_reported_by_config_get(few_clients):
-    with RespConn(few_clients.port) as c:
+    with few_clients.conn() as c:
         assert c.call("CONFIG", "GET", "maxclients") == b"*2\r\n$10\r\nmaxclients\r\n$1\r\n3\r\n"
 
 
 def test_connection_over_maxclients_is_refused_with_error_then_closed(few_clients):
-    first = RespConn(few_clients.port)
+    first = few_clients.conn()
     opened = [first]
     try:
         assert wait_for_clients(first, 1) == 1
         for _ in range(2):
-            c = RespConn(few_clients.port)
+            c = few_clients.conn()
             opened.append(c)
             assert c.call("PING") == b"+PONG\r\n"
-        over = RespConn(few_clients.port)
+        over = few_clients.conn()
         opened.append(over)
         assert over.read_until_closed() == b"-ERR max number of clients reached\r\n"
         # The clients admitted before the limit keep working.
@@ -155,17 +155,17 @@ def test_connection_over_maxclients_is_refused_with_error_then_closed(few_client
 
 
 def test_slot_freed_by_a_disconnect_can_be_reused(few_clients):
-    first = RespConn(few_clients.port)
+    first = few_clients.conn()
     opened = [first]
     try:
         assert wait_for_clients(first, 1) == 1
         for _ in range(2):
-            c = RespConn(few_clients.port)
+            c = few_clients.conn()
             opened.append(c)
             c.call("PING")
         opened.pop().close()
         assert wait_for_clients(first, 2) == 2
-        with RespConn(few_clients.port) as again:
+        with few_clients.conn() as again:
             assert again.call("PING") == b"+PONG\r\n"
     finally:
         for c in opened:
@@ -182,8 +182,8 @@ def idle_limited(shards):
 
 
 def test_idle_clients_are_closed_after_timeout_without_reply(idle_limited):
-    active = RespConn(idle_limited.port)
-    silent = socket.create_connection(("127.0.0.1", idle_limited.port), timeout=10)
+    active = idle_limited.conn()
+    silent = socket.create_connection((idle_limited.host, idle_limited.port), timeout=10)
     try:
         assert active.call("PING") == b"+PONG\r\n"
         # timeout is 1 s; the bound only keeps a broken server from hanging us.
@@ -193,7 +193,7 @@ def test_idle_clients_are_closed_after_timeout_without_reply(idle_limited):
             assert silent.recv(16) == b""
         except ConnectionResetError:
             pass
-        with RespConn(idle_limited.port) as fresh:
+        with idle_limited.conn() as fresh:
             assert fresh.call("CONFIG", "GET", "timeout") == \
                 b"*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n"
     finally:
@@ -204,7 +204,7 @@ def test_idle_clients_are_closed_after_timeout_without_reply(idle_limited):
 def test_timeout_zero_leaves_idle_clients_connected(shards):
     srv = start(shards, timeout="0")
     try:
-        with RespConn(srv.port) as idle:
+        with srv.conn() as idle:
             idle.call("PING")
             # Zero disables the idle check, so the connection must outlive the
             # time in which a 1 s timeout would have closed it.

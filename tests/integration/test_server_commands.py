@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from resp_socket import RespConn, decode
+from resp_socket import decode
 from server_fixture import target
 
 tessera_only = pytest.mark.skipif(target() == "redis",
@@ -20,7 +20,7 @@ tessera_only = pytest.mark.skipif(target() == "redis",
 @pytest.fixture
 def conn(server, r):
     """A raw connection on a flushed database (r does the flush)."""
-    c = RespConn(server.port)
+    c = server.conn()
     yield c
     c.close()
 
@@ -184,7 +184,7 @@ def test_info_clients_counts_connected_clients_across_the_server(server, conn):
         return int(info_fields(decode(conn.call("INFO", "clients")))["connected_clients"])
 
     base = count()
-    extra = [RespConn(server.port) for _ in range(4)]
+    extra = [server.conn() for _ in range(4)]
     try:
         for c in extra:
             assert c.call("PING") == b"+PONG\r\n"

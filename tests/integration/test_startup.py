@@ -11,10 +11,20 @@ import subprocess
 import pytest
 
 from resp_socket import RespConn, encode_command
-from server_fixture import Server, free_port, target
+import server_fixture
+from server_fixture import free_port, host_dataplane, target
 
 tessera_only = pytest.mark.skipif(target() == "redis",
                                   reason="Tessera wording; Redis 7.0 differs")
+
+
+class Server(server_fixture.Server):
+    """These tests are about the process (its options, config file, signals,
+    port), not the dataplane: under TESSERA_DATAPLANE=dpdk they run on the
+    kernel backend on loopback, in the client namespace."""
+
+    def __init__(self, shards=1, options=None):
+        server_fixture.Server.__init__(self, shards, options, dataplane=host_dataplane())
 
 
 def run_expecting_exit(args, timeout=10):
@@ -147,7 +157,7 @@ def test_command_line_options_are_applied(tmp_path):
     srv = Server(options={"maxmemory": "3mb", "maxmemory-policy": "allkeys-lru",
                           "timeout": "42"}).start()
     try:
-        with RespConn(srv.port) as c:
+        with srv.conn() as c:
             assert c.call("CONFIG", "GET", "maxmemory") == \
                 b"*2\r\n$9\r\nmaxmemory\r\n$7\r\n3145728\r\n"
             assert c.call("CONFIG", "GET", "maxmemory-policy") == \
@@ -172,7 +182,7 @@ def wait_exit(proc, timeout=10):
 def test_sigterm_makes_the_server_exit_0():
     srv = Server().start()
     try:
-        with RespConn(srv.port) as c:
+        with srv.conn() as c:
             assert c.call("SET", "k", "v") == b"+OK\r\n"
             srv.proc.send_signal(signal.SIGTERM)
             assert wait_exit(srv.proc) == 0
@@ -194,7 +204,7 @@ def test_sigterm_with_several_shards_exits_0():
 def test_shutdown_nosave_exits_0_and_closes_the_connection_without_reply():
     srv = Server().start()
     try:
-        with RespConn(srv.port) as c:
+        with srv.conn() as c:
             c.send(encode_command("SHUTDOWN", "NOSAVE"))
             assert c.read_until_closed(timeout=10) == b""
         assert wait_exit(srv.proc) == 0
@@ -205,7 +215,7 @@ def test_shutdown_nosave_exits_0_and_closes_the_connection_without_reply():
 def test_shutdown_with_unknown_argument_is_a_syntax_error_and_keeps_running():
     srv = Server().start()
     try:
-        with RespConn(srv.port) as c:
+        with srv.conn() as c:
             assert c.call("SHUTDOWN", "FOO") == b"-ERR syntax error\r\n"
             assert c.call("PING") == b"+PONG\r\n"
         assert srv.proc.poll() is None

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from expected_errors import E, arity, bad_expire  # noqa: F401
-from resp_socket import RespConn
 from server_fixture import Server
 
 INT64_MAX = 2 ** 63 - 1
@@ -857,7 +856,7 @@ def small_bulk_server():
 def test_setrange_and_append_obey_a_lowered_proto_max_bulk_len(small_bulk_server):
     limit = 1024 * 1024
     big = E("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
-    conn = RespConn(small_bulk_server.port)
+    conn = small_bulk_server.conn()
     try:
         conn.call_decoded("FLUSHALL")
         assert conn.call_decoded("SETRANGE", "k", str(limit), "x") == big
