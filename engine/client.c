@@ -269,7 +269,7 @@ static void run_command(struct client *c, struct arg *argv, int argc)
 		reply_error(ctx.out, "NOAUTH Authentication required.");
 		return;
 	}
-	if (sh->nshards == 1 && cmd->route != ROUTE_CUSTOM) {
+	if (sh->nshards == 1 && cmd->route != ROUTE_CUSTOM && !(cmd->flags & CMD_SLICED)) {
 		shard_execute(&ctx, cmd->handler, cmd->flags);
 		return;
 	}

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "glob.h"
 #include "reply.h"
+#include "shard_job.h"
 
 #define ERR_OOM "ERR out of memory"
 
@@ -355,11 +356,19 @@ static bool is_match_all(const struct arg *pat)
 	return pat->len == 1 && pat->p[0] == '*';
 }
 
+/* KEYS runs as a job (shard_job.h): a slice of the table per poll
+ * iteration, so that KEYS * over millions of keys delays other clients by
+ * one slice, not by the whole walk. Matches are copied out as reply bulks
+ * as they are found; resizing is paused meanwhile, so every key present
+ * for the whole walk is returned exactly once. */
 struct keys_walk {
 	struct shard *sh;
-	const struct arg *pat;
+	struct buf pattern;       /* owned copy: the command's arguments go away */
 	bool all;
-	struct entry_list found;
+	bool paused;              /* holds keyspace resize_paused */
+	uint64_t cursor;
+	long long count;
+	struct buf bulks;         /* "$len\r\nkey\r\n" for each match */
 };
 
 static void keys_visit(void *arg, struct entry *e)
@@ -367,25 +376,58 @@ static void keys_visit(void *arg, struct entry *e)
 	struct keys_walk *w = arg;
 	if (db_is_expired(w->sh, e))
 		return;  /* Redis's KEYS skips expired keys without deleting them */
-	if (w->all || glob_match(w->pat->p, w->pat->len, entry_key(e), e->key_len, false))
-		list_push(&w->found, e);
+	if (w->all || glob_match(buf_head(&w->pattern), buf_live(&w->pattern), entry_key(e),
+				 e->key_len, false)) {
+		reply_bulk(&w->bulks, entry_key(e), e->key_len);
+		w->count++;
+	}
+}
+
+static bool keys_slice(struct shard *sh, void *state, struct buf *out)
+{
+	struct keys_walk *w = state;
+	for (unsigned i = 0; i < JOB_SLICE_WORK; i++) {
+		w->cursor = keyspace_scan(&sh->ks, w->cursor, keys_visit, w);
+		if (w->cursor == 0) {
+			reply_array(out, w->count);
+			buf_append(out, buf_head(&w->bulks), buf_live(&w->bulks));
+			return true;
+		}
+	}
+	return false;
+}
+
+static void keys_walk_free(void *state)
+{
+	struct keys_walk *w = state;
+	if (w->paused)
+		w->sh->ks.resize_paused--;
+	buf_free(&w->pattern);
+	buf_free(&w->bulks);
+	free(w);
 }
 
 void cmd_keys(struct cmd_ctx *ctx)
 {
-	struct keys_walk w = { .sh = ctx->sh, .pat = &ctx->argv[1], .all = is_match_all(&ctx->argv[1]) };
-	uint64_t cursor = 0;
-	do
-		cursor = keyspace_scan(&ctx->sh->ks, cursor, keys_visit, &w);
-	while (cursor);
-	if (w.found.oom) {
+	struct keys_walk *w = calloc(1, sizeof(*w));
+	if (!w) {
 		reply_error(ctx->out, ERR_OOM);
-	} else {
-		reply_array(ctx->out, (long long)w.found.n);
-		for (size_t i = 0; i < w.found.n; i++)
-			reply_bulk(ctx->out, entry_key(w.found.v[i]), w.found.v[i]->key_len);
+		return;
 	}
-	free(w.found.v);
+	w->sh = ctx->sh;
+	w->all = is_match_all(&ctx->argv[1]);
+	buf_append(&w->pattern, ctx->argv[1].p, ctx->argv[1].len);
+	ctx->sh->ks.resize_paused++;
+	w->paused = true;
+	if (keys_slice(ctx->sh, w, ctx->out)) {
+		keys_walk_free(w); /* small enough for one slice */
+		return;
+	}
+	if (!shard_job_defer(ctx, keys_slice, keys_walk_free, w)) {
+		while (!keys_slice(ctx->sh, w, ctx->out))
+			;
+		keys_walk_free(w);
+	}
 }
 
 void cmd_dbsize(struct cmd_ctx *ctx)
@@ -624,8 +666,9 @@ static bool parse_scan_opts(struct cmd_ctx *ctx, struct scan_opts *o)
 }
 
 /* Redis stops after COUNT*10 empty-ish steps; we also cap one call's bucket
- * visits so that a huge COUNT cannot stall the shard. */
-#define SCAN_MAX_STEPS 100000
+ * visits, about one job slice's worth, so that SCAN COUNT 100000 cannot
+ * stall the shard: it returns fewer keys and a cursor to go on. */
+#define SCAN_MAX_STEPS 10000
 
 /* The cursor a client gets back: the rest of this table, or the start of
  * the next shard, or 0 once the last shard is done. */

@@ -8,6 +8,9 @@
  *   CMD_NOAUTH    allowed before AUTH when requirepass is set (AUTH, HELLO, QUIT)
  *   CMD_ADMIN     server administration (CONFIG, SHUTDOWN, FLUSHALL...)
  *   CMD_DENYOOM   may grow memory: refused when over maxmemory
+ *   CMD_SLICED    its work on a shard runs in bounded slices between poll
+ *                 iterations (KEYS): it always runs through a pending, even
+ *                 with one shard, so its reply can come later
  *
  * Routing (enum route) says where a command runs:
  *   ROUTE_LOCAL   on the connection's own shard, with its client (PING, CLIENT..)
@@ -37,6 +40,7 @@ enum {
 	CMD_NOAUTH = 1u << 3,
 	CMD_ADMIN = 1u << 4,
 	CMD_DENYOOM = 1u << 5,
+	CMD_SLICED = 1u << 6,    /* may reply from a job, in slices between poll iterations */
 };
 
 enum route { ROUTE_LOCAL, ROUTE_KEY, ROUTE_MULTI, ROUTE_ALL, ROUTE_CUSTOM };
@@ -61,6 +65,13 @@ struct cmd_ctx {
 	struct arg *argv;
 	struct buf *out;
 	int resp;             /* 2 or 3: the protocol of the connection */
+	/* Where `out` belongs, so that a CMD_SLICED handler can hand its reply
+	 * to a job (shard_job.h): a message from another shard, or a part of
+	 * this shard's own pending. Both NULL for a plain inline call. */
+	struct shard_msg *msg;
+	struct pending *pending;
+	unsigned part;
+	bool deferred;        /* a job owns `out` now and will complete it */
 };
 
 typedef void (*cmd_handler)(struct cmd_ctx *ctx);

@@ -80,7 +80,7 @@ static const struct command table[] = {
 	{ "rename", 3, W, 1, 2, 1, ROUTE_CUSTOM, GATHER_NONE, cmd_rename_route, "generic", "1.0.0", "Renames a key and overwrites the destination." },
 	{ "renamenx", 3, W | F, 1, 2, 1, ROUTE_CUSTOM, GATHER_NONE, cmd_renamenx_route, "generic", "1.0.0", "Renames a key only when the target key name doesn't exist." },
 	{ "randomkey", 1, R, NOKEYS, ROUTE_ALL, GATHER_RANDOM, cmd_randomkey, "generic", "1.0.0", "Returns a random key name from the database." },
-	{ "keys", 2, R, NOKEYS, ROUTE_ALL, GATHER_CONCAT_ARRAY, cmd_keys, "generic", "1.0.0", "Returns all key names that match a pattern." },
+	{ "keys", 2, R | CMD_SLICED, NOKEYS, ROUTE_ALL, GATHER_CONCAT_ARRAY, cmd_keys, "generic", "1.0.0", "Returns all key names that match a pattern." },
 	{ "scan", -2, R, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_scan_route, "generic", "2.8.0", "Iterates over the key names in the database." },
 	{ "memory", -2, R, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_memory_route, "server", "4.0.0", "A container for memory diagnostics commands." },
 	{ "object", -2, R, 2, 2, 1, ROUTE_CUSTOM, GATHER_NONE, cmd_object_route, "generic", "2.2.3", "A container for object introspection commands." },

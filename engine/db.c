@@ -2,6 +2,9 @@
 
 #include "config.h"
 #include "expire.h"
+#include "shard_job.h"
+
+#include <stdlib.h>
 
 static struct entry *lookup_live(struct shard *sh, const struct arg *key)
 {
@@ -110,11 +113,26 @@ bool db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms)
 	return false;
 }
 
+static bool free_detached_slice(struct shard *sh, void *state, struct buf *out)
+{
+	(void)out;
+	return keyspace_free_detached(&sh->ks, state, JOB_SLICE_WORK);
+}
+
 uint64_t db_flush(struct shard *sh)
 {
 	uint64_t n = keyspace_size(&sh->ks);
-	keyspace_clear(&sh->ks);
 	sh->expire_cursor = 0;
+	sh->evict_cursor = 0;
+	/* The keyspace is empty at once; its memory is freed a slice at a
+	 * time, so a flush of millions of keys stalls no client. */
+	struct detached_tables *d = malloc(sizeof(*d));
+	if (!d || !shard_job_background(sh, free_detached_slice, free, d)) {
+		free(d);
+		keyspace_clear(&sh->ks);
+		return n;
+	}
+	keyspace_detach(&sh->ks, d);
 	return n;
 }
 

@@ -4,8 +4,9 @@
 #include "db.h"
 #include "shard.h"
 
-/* One call evicts at most this many keys: a CONFIG SET that cuts maxmemory
- * in half must not stall the shard; the tick goes on where a call stops. */
+/* One call evicts at most this many keys (about 100-200 µs): a CONFIG SET
+ * that cuts maxmemory in half must not stall the shard; the shard goes on
+ * at every iteration until it is within budget. */
 #define EVICT_MAX_PER_CALL 1000
 #define SAMPLE_MAX 64               /* maxmemory-samples' upper bound */
 /* volatile-*: random picks tried per wanted sample before scanning. */
@@ -129,15 +130,20 @@ static struct entry *pick_victim(struct shard *sh, long long policy)
 	return evict_choose(sh, policy, cand, n);
 }
 
-bool evict_make_room(struct shard *sh)
+bool evict_make_room(struct shard *sh, uint64_t extra)
 {
+	sh->evicting = false;
 	uint64_t budget = evict_budget(sh);
 	if (budget == 0)
 		return true;
+	if (extra >= budget)
+		return false;
 	long long policy = CFG(maxmemory_policy);
-	for (unsigned i = 0; evict_used_memory(sh) > budget; i++) {
-		if (i == EVICT_MAX_PER_CALL)
+	for (unsigned i = 0; evict_used_memory(sh) > budget - extra; i++) {
+		if (i == EVICT_MAX_PER_CALL) {
+			sh->evicting = true;
 			return true;
+		}
 		struct entry *victim = pick_victim(sh, policy);
 		if (!victim)
 			return false;
@@ -145,4 +151,9 @@ bool evict_make_room(struct shard *sh)
 		STAT_ADD(sh->stats.evicted_keys, 1);
 	}
 	return true;
+}
+
+bool evict_pending(const struct shard *sh)
+{
+	return sh->evicting;
 }

@@ -26,6 +26,8 @@
 struct shard;
 
 #define EVICT_OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
+/* Per key a write may create: entry header, table slot, allocator rounding. */
+#define ENTRY_OVERHEAD_ESTIMATE 96
 
 /* This shard's share of maxmemory in bytes; 0 = no limit. */
 uint64_t evict_budget(const struct shard *sh);
@@ -33,10 +35,14 @@ uint64_t evict_budget(const struct shard *sh);
  * and shard state. */
 uint64_t evict_used_memory(const struct shard *sh);
 
-/* Evict until within budget. True if the shard is within budget, or still
- * evicting after this call's share of work (the rest follows on the next
- * call or tick); false if the policy can evict nothing more. */
-bool evict_make_room(struct shard *sh);
+/* Evict until within budget, with `extra` bytes to spare (what a write
+ * is about to add). True if the shard is there, or still evicting after
+ * this call's share of work (the shard goes on at its next iteration);
+ * false if the policy can evict nothing more. */
+bool evict_make_room(struct shard *sh, uint64_t extra);
+/* The shard is over budget and its policy still finds keys to evict: it
+ * evicts a slice every iteration and must not sleep. */
+bool evict_pending(const struct shard *sh);
 
 /* Among n candidates, the one `policy` (enum MM_*) evicts first: NULL if
  * none qualifies (noeviction; volatile-* and no candidate with a TTL). */

@@ -69,6 +69,41 @@ void keyspace_clear(struct keyspace *ks)
 	ks->rehash_index = -1;
 }
 
+void keyspace_detach(struct keyspace *ks, struct detached_tables *out)
+{
+	out->t[0] = ks->t[0];
+	out->t[1] = ks->t[1];
+	out->bucket = 0;
+	memset(ks->t, 0, sizeof(ks->t));
+	ks->rehash_index = -1;
+	ks->expires = 0;
+	ks->volatile_bytes = 0;
+}
+
+bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsigned budget)
+{
+	for (; budget > 0; budget--) {
+		uint64_t size0 = table_size(&d->t[0]);
+		struct ht_table *t = d->bucket < size0 ? &d->t[0] : &d->t[1];
+		uint64_t b = d->bucket < size0 ? d->bucket : d->bucket - size0;
+		if (b >= table_size(t))
+			break;
+		struct entry *e = t->buckets[b];
+		while (e) {
+			struct entry *next = e->next;
+			shard_heap_free(&ks->heap, e);
+			e = next;
+		}
+		d->bucket++;
+	}
+	if (d->bucket < table_size(&d->t[0]) + table_size(&d->t[1]))
+		return false;
+	shard_heap_free(&ks->heap, d->t[0].buckets);
+	shard_heap_free(&ks->heap, d->t[1].buckets);
+	memset(d->t, 0, sizeof(d->t));
+	return true;
+}
+
 void keyspace_free(struct keyspace *ks)
 {
 	keyspace_clear(ks);
@@ -105,6 +140,8 @@ bool keyspace_rehash_step(struct keyspace *ks, int n)
 {
 	if (!is_rehashing(ks))
 		return false;
+	if (ks->resize_paused)
+		return true;
 	/* Empty buckets are cheap but not free: cap how many one step may skip. */
 	long empty_visits = (long)n * 10;
 	struct ht_table *from = &ks->t[0], *to = &ks->t[1];
@@ -147,6 +184,8 @@ static void maybe_resize(struct keyspace *ks)
 	uint64_t used = ks->t[0].used;
 	if (size == 0)
 		start_resize(ks, INITIAL_BUCKETS);
+	else if (ks->resize_paused)
+		return; /* chains grow until the iterators are done */
 	else if (used >= size)
 		start_resize(ks, size * 2);
 	else if (size > INITIAL_BUCKETS && used * SHRINK_RATIO < size) {

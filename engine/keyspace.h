@@ -60,6 +60,11 @@ struct keyspace {
 	uint64_t volatile_bytes;  /* heap bytes of the entries with a TTL */
 	uint64_t seed;
 	struct shard_heap heap;   /* entries and tables; see shard_heap.h */
+	/* While non-zero, no entry moves between buckets (no resize starts,
+	 * no rehash step runs): an iteration spread over many slices (KEYS)
+	 * then sees every key exactly once. Inserts still succeed; chains
+	 * just grow until it is over. */
+	unsigned resize_paused;
 };
 
 /* Bytes the keyspace holds: entries and bucket arrays, as allocated. */
@@ -120,5 +125,17 @@ struct entry *keyspace_random(struct keyspace *ks, uint64_t (*rand64)(void *), v
 
 /* Remove every key. */
 void keyspace_clear(struct keyspace *ks);
+
+/* The keyspace's tables, taken away whole: the keyspace is empty at once
+ * and the entries are freed later, a slice at a time, by
+ * keyspace_free_detached(). Counts (keys, expires) drop at once; the bytes
+ * stay charged to the heap until freed. */
+struct detached_tables {
+	struct ht_table t[2];
+	uint64_t bucket;          /* next bucket to free, across t[0] then t[1] */
+};
+void keyspace_detach(struct keyspace *ks, struct detached_tables *out);
+/* Free up to `budget` buckets' worth; true when all is freed. */
+bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsigned budget);
 
 #endif

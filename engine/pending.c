@@ -79,14 +79,27 @@ void pending_submit(struct shard *sh, struct pending *p, unsigned part, unsigned
 	if (target == sh->id) {
 		struct cmd_ctx ctx = {
 			.sh = sh, .client = NULL, .argc = argc, .argv = (struct arg *)argv,
-			.out = &p->parts[part], .resp = p->resp,
+			.out = &p->parts[part], .resp = p->resp, .pending = p, .part = part,
 		};
-		exec(&ctx);
+		shard_execute(&ctx, exec, p->cmd ? p->cmd->flags : 0);
 		return;
 	}
 	p->waiting++;
 	p->client->inflight++;
 	shard_send(sh, target, p, part, exec, argc, argv, p->resp);
+}
+
+void pending_part_deferred(struct pending *p)
+{
+	p->waiting++;
+	p->client->inflight++;
+}
+
+void pending_part_finished(struct shard *sh, struct pending *p)
+{
+	p->client->inflight--;
+	if (--p->waiting == 0)
+		p->done(sh, p);
 }
 
 void pending_arm(struct shard *sh, struct pending *p)

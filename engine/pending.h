@@ -69,6 +69,11 @@ bool gather_first_error(struct pending *p, unsigned n, struct buf *out);
 
 /* Run `exec` on shard `target` for the client in ctx and reply with what it
  * replies: inline when local, else through a pending. */
+/* A part this shard runs itself went to a job (shard_job.h): wait for it;
+ * and the job is done, its reply in parts[part]. */
+void pending_part_deferred(struct pending *p);
+void pending_part_finished(struct shard *sh, struct pending *p);
+
 void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
 		    cmd_handler exec);
 /* Submit argv split by the owner of each key (keys at first, first+step, ...

@@ -12,6 +12,7 @@
 #include "keyspace_hygiene.h"
 #include "reply.h"
 #include "pending.h"
+#include "shard_job.h"
 #include "shard_msg.h"
 #include "slot.h"
 #include "spsc_ring.h"
@@ -121,6 +122,8 @@ void engine_destroy(struct engine *eng)
 		struct shard *sh = eng->shards[i];
 		if (!sh)
 			continue;
+		while (shard_run_jobs(sh))
+			; /* finish sliced work: it owns replies and memory */
 		while (sh->clients) {
 			struct client *c = sh->clients;
 			c->inflight = 0;
@@ -226,15 +229,32 @@ void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned p
 	outbox_push(sh, target, m);
 }
 
+void shard_reply_message(struct shard *sh, struct shard_msg *m)
+{
+	outbox_push(sh, m->origin, m);
+}
+
+/* What a write may add: its arguments' bytes and an entry's overhead for
+ * each key it may create. Over-counting an overwrite near the limit only
+ * refuses it a little early; under-counting would leave the shard over
+ * budget after a write returned. */
+static uint64_t write_estimate(const struct cmd_ctx *ctx)
+{
+	uint64_t bytes = 0;
+	for (int i = 1; i < ctx->argc; i++)
+		bytes += ctx->argv[i].len + ENTRY_OVERHEAD_ESTIMATE;
+	return bytes;
+}
+
 void shard_execute(struct cmd_ctx *ctx, cmd_handler fn, uint32_t flags)
 {
-	if ((flags & CMD_DENYOOM) && !evict_make_room(ctx->sh)) {
+	if ((flags & CMD_DENYOOM) && !evict_make_room(ctx->sh, write_estimate(ctx))) {
 		reply_error(ctx->out, EVICT_OOM_ERROR);
 		return;
 	}
 	fn(ctx);
 	if (flags & CMD_WRITE)
-		evict_make_room(ctx->sh);
+		evict_make_room(ctx->sh, 0);
 }
 
 static void handle_message(struct shard *sh, struct shard_msg *m)
@@ -247,11 +267,12 @@ static void handle_message(struct shard *sh, struct shard_msg *m)
 	}
 	struct cmd_ctx ctx = {
 		.sh = sh, .client = NULL, .argc = m->argc, .argv = m->argv,
-		.out = &m->reply, .resp = m->resp,
+		.out = &m->reply, .resp = m->resp, .msg = m,
 	};
 	shard_execute(&ctx, m->exec, m->cmd_flags);
 	STAT_ADD(sh->stats.remote_executed, 1);
-	outbox_push(sh, m->origin, m);
+	if (!ctx.deferred)
+		outbox_push(sh, m->origin, m);
 }
 
 unsigned shard_drain_rings(struct shard *sh)
@@ -301,7 +322,8 @@ void shard_flush_outbox(struct shard *sh)
 
 bool shard_prepare_sleep(struct shard *sh)
 {
-	if (sh->outbox_dirty)
+	/* A job's next slice, or replies a job just finished, are work now. */
+	if (sh->outbox_dirty || sh->ndirty || sh->jobs || sh->evicting)
 		return false;
 	atomic_store_explicit(&sh->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -338,7 +360,7 @@ static int64_t next_tick_at(const struct shard *sh)
 int shard_next_tick_ms(const struct shard *sh)
 {
 	int64_t wait = next_tick_at(sh) - sh->now_ms;
-	if (sh->ks.rehash_index >= 0)
+	if (sh->ks.rehash_index >= 0 || sh->jobs || sh->evicting)
 		return 0;
 	return wait < 0 ? 0 : (int)wait;
 }
@@ -357,6 +379,9 @@ static void close_idle_clients(struct shard *sh)
 
 void shard_tick(struct shard *sh)
 {
+	shard_run_jobs(sh);
+	if (sh->evicting)
+		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
 	keyspace_tick(&sh->ks, REHASH_BUCKETS_PER_TICK);
 	if (sh->now_ms < next_tick_at(sh)) {
 		db_publish_stats(sh);
@@ -366,7 +391,7 @@ void shard_tick(struct shard *sh)
 	expire_active_cycle(sh, EXPIRE_BUCKETS_PER_TICK);
 	close_idle_clients(sh);
 	sh->overhead_bytes = shard_overhead_bytes(sh);
-	evict_make_room(sh); /* after CONFIG SET maxmemory, or a refused-write backlog */
+	evict_make_room(sh, 0); /* after CONFIG SET maxmemory: starts the slices */
 	unsigned purge = atomic_load(&sh->engine->purge_generation);
 	if (purge != sh->purge_seen) {
 		sh->purge_seen = purge;

@@ -21,6 +21,7 @@ struct shard_msg;
 struct spsc_ring;
 struct client;
 struct pending;
+struct shard_job;
 
 /* Counters other threads read for INFO. Single writer: bump with STAT_ADD. */
 struct shard_stats {
@@ -85,6 +86,8 @@ struct shard {
 	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
 	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */
 	unsigned purge_seen;         /* the engine's purge_generation last acted on */
+	struct shard_job *jobs;      /* sliced work in progress (shard_job.h) */
+	bool evicting;               /* over budget, more to evict (evict.h) */
 	int64_t last_timeout_check_ms;
 
 	_Alignas(64) struct shard_stats stats;

@@ -25,7 +25,9 @@ static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
 	return heap ? mi_heap_realloc(heap, p, n) : NULL;
 }
 
-size_t shard_heap_block_size(const void *p)
+/* Not const: GCC takes a const pointer argument as a read of a fresh,
+ * uninitialized block and warns (-Wmaybe-uninitialized). */
+static size_t usable_size(void *p)
 {
 	return p ? mi_usable_size(p) : 0;
 }
@@ -60,9 +62,11 @@ static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
 	return realloc(p, n);
 }
 
-size_t shard_heap_block_size(const void *p)
+/* Not const: GCC takes a const pointer argument as a read of a fresh,
+ * uninitialized block and warns (-Wmaybe-uninitialized). */
+static size_t usable_size(void *p)
 {
-	return p ? malloc_usable_size((void *)p) : 0;
+	return p ? malloc_usable_size(p) : 0;
 }
 
 static void raw_free(void *p)
@@ -82,6 +86,11 @@ void shard_heap_collect(struct shard_heap *h)
 }
 #endif
 
+size_t shard_heap_block_size(const void *p)
+{
+	return usable_size((void *)p);
+}
+
 void shard_heap_init(struct shard_heap *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -98,7 +107,7 @@ void *shard_heap_alloc(struct shard_heap *h, size_t n)
 {
 	void *p = raw_alloc(h, n ? n : 1);
 	if (p)
-		charge(h, shard_heap_block_size(p));
+		charge(h, usable_size(p));
 	return p;
 }
 
@@ -114,12 +123,12 @@ void *shard_heap_calloc(struct shard_heap *h, size_t count, size_t size)
 
 void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n)
 {
-	size_t old = shard_heap_block_size(p);
+	size_t old = usable_size(p);
 	void *q = raw_realloc(h, p, n ? n : 1);
 	if (!q)
 		return NULL;
 	h->used -= old;
-	charge(h, shard_heap_block_size(q));
+	charge(h, usable_size(q));
 	return q;
 }
 
@@ -127,6 +136,6 @@ void shard_heap_free(struct shard_heap *h, void *p)
 {
 	if (!p)
 		return;
-	h->used -= shard_heap_block_size(p);
+	h->used -= usable_size(p);
 	raw_free(p);
 }

@@ -34,6 +34,9 @@ struct shard_msg {
 void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned part,
 		cmd_handler exec, int argc, const struct arg *argv, int resp);
 
+/* A deferred message (shard_job.h) is answered: back to its origin. */
+void shard_reply_message(struct shard *sh, struct shard_msg *m);
+
 /* Run a handler on the shard that owns its keys, under that shard's memory
  * budget (evict.h): a CMD_DENYOOM command the policy cannot make room for
  * gets the OOM error instead; every CMD_WRITE is followed by eviction. */

@@ -97,14 +97,15 @@ if build build; then
 	# The whole suite under faults takes 14 min: the wire protocol (framing
 	# across segments) and cross-shard routing (forwarding between queues),
 	# on 2 shards, keep each fault run near a minute.
-	FAULT_SUBSET="tests/integration/test_protocol.py tests/integration/test_cross_shard.py -k 2shard"
+	FAULT_SUBSET=(tests/integration/test_protocol.py tests/integration/test_cross_shard.py
+		-k 2shard -m "not timing")
 	FAULTS="loss=5,reorder=10,dup=1,corrupt=0.5"
 	TESSERA_DATAPLANE=dpdk TESSERA_DPDK_FAULTS=$FAULTS run_pytest \
-		"integration subset over DPDK, dpdk-fault-inject $FAULTS" "$ROOT/build/tessera-server" $FAULT_SUBSET
+		"integration subset over DPDK, dpdk-fault-inject $FAULTS" "$ROOT/build/tessera-server" "${FAULT_SUBSET[@]}"
 	TESSERA_DATAPLANE=dpdk TESSERA_CLIENT_LOSS=5 run_pytest \
-		"integration subset over DPDK, 5% random loss each way (iptables)" "$ROOT/build/tessera-server" $FAULT_SUBSET
+		"integration subset over DPDK, 5% random loss each way (iptables)" "$ROOT/build/tessera-server" "${FAULT_SUBSET[@]}"
 	TESSERA_DATAPLANE=dpdk TESSERA_DPDK_FAULTS=$FAULTS TESSERA_CLIENT_LOSS=5 run_pytest \
-		"integration subset over DPDK, fault-inject and iptables loss together" "$ROOT/build/tessera-server" $FAULT_SUBSET
+		"integration subset over DPDK, fault-inject and iptables loss together" "$ROOT/build/tessera-server" "${FAULT_SUBSET[@]}"
 	echo "== redis-benchmark smoke"
 	if TESSERA_BIN=$ROOT/build/tessera-server bash tests/smoke/benchmark_smoke.sh; then count 1 0; else count 0 1; fi
 else

@@ -32,6 +32,9 @@ def client_loss_percent():
 
 def pytest_configure(config):
     global _left_ns
+    # Fault runs deselect these with -m "not timing": they race a clock
+    # (keys that expire in 100 ms) that a retransmission can outlast.
+    config.addinivalue_line("markers", "timing: the test races a short clock")
     if server_fixture.suite_dataplane() != "dpdk":
         return
     from netns_fixture import Network, can_run, enter_netns, sh

@@ -257,7 +257,9 @@ def test_renamenx_between_shards_moves_to_a_missing_destination(r, nsplit, src_s
     assert r.renamenx(src, dst) is True
     assert r.exists(src) == 0
     assert r.get(dst) == b"v"
-    assert r.ttl(dst) == 100
+    # The TTL travelled (a window, not ttl == 100: under injected loss a
+    # retransmission can take a second).
+    assert 90000 < r.pttl(dst) <= 100000
 
 
 @pytest.mark.parametrize("src_shard,dst_shard", DIRECTIONS)
@@ -268,7 +270,7 @@ def test_renamenx_between_shards_to_an_existing_key_changes_nothing(r, nsplit, s
     r.set(dst, "b", ex=100)
     assert r.renamenx(src, dst) is False
     assert r.mget(src, dst) == [b"a", b"b"]
-    assert (r.ttl(src), r.ttl(dst)) == (50, 100)
+    assert 40000 < r.pttl(src) <= 50000 and 90000 < r.pttl(dst) <= 100000
 
 
 def test_rename_chain_visits_every_shard_and_returns(r, nsplit):
@@ -278,7 +280,7 @@ def test_rename_chain_visits_every_shard_and_returns(r, nsplit):
         assert r.rename(src, dst) is True
     assert r.dbsize() == 1
     assert r.get(hops[-1]) == b"traveller"
-    assert r.ttl(hops[-1]) == 100
+    assert 90000 < r.pttl(hops[-1]) <= 100000
 
 
 # ---------------------------------------------------------------- whole-keyspace commands
@@ -346,6 +348,7 @@ def test_flushall_empties_every_shard(r, spread):
     assert r.randomkey() is None
 
 
+@pytest.mark.timing
 def test_active_expiry_runs_on_every_shard(r, nsplit):
     keep = []
     for shard in range(nsplit):
