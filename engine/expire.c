@@ -1,11 +1,68 @@
 #include "expire.h"
 
+#include <time.h>
+
 #include "db.h"
+
+#define STATS_SAMPLE 20
 
 void expire_delete(struct shard *sh, struct entry *e)
 {
 	keyspace_delete(&sh->ks, e);
 	STAT_ADD(sh->stats.expired_keys, 1);
+}
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One due record: delete its key if it expired, queue it again if its TTL
+ * grew since, drop it if the key is gone or no longer has a TTL. */
+static bool handle_due(struct shard *sh, const struct expiry_record *r)
+{
+	struct keyspace *ks = &sh->ks;
+	if (!keyspace_holds(ks, r->e, r->hash_lo))
+		return false;
+	struct entry *e = r->e;
+	if (!e->expire_ms) {
+		e->flags &= (uint8_t)~ENTRY_QUEUED;
+		return false;
+	}
+	if (db_is_expired(sh, e)) {
+		expire_delete(sh, e);
+		return true;
+	}
+	if (!expiry_queue_push(&ks->expiring, &ks->heap, e))
+		e->flags &= (uint8_t)~ENTRY_QUEUED;
+	return false;
+}
+
+bool expire_due(struct shard *sh, unsigned budget)
+{
+	struct expiry_queue *q = &sh->ks.expiring;
+	if (expiry_queue_next_ms(q) > sh->now_ms)
+		return false;
+	uint64_t start = monotonic_us();
+	struct expiry_record r;
+	unsigned n = 0;
+	while (n < budget && expiry_queue_pop_due(q, sh->now_ms, &r)) {
+		handle_due(sh, &r);
+		n++;
+	}
+	expiry_queue_shrink(q, &sh->ks.heap);
+	sh->expire_cycle_us += monotonic_us() - start;
+	return expiry_queue_next_ms(q) <= sh->now_ms;
+}
+
+int64_t expire_next_in_ms(const struct shard *sh)
+{
+	int64_t next = expiry_queue_next_ms(&sh->ks.expiring);
+	if (next == INT64_MAX)
+		return -1;
+	return next > sh->now_ms ? next - sh->now_ms : 0;
 }
 
 /* keyspace_scan forbids deleting inside its callback, so expired entries are
@@ -22,8 +79,15 @@ struct expired_batch {
 static void collect_expired(void *ctx, struct entry *e)
 {
 	struct expired_batch *b = ctx;
-	if (b->n < EXPIRE_BATCH && db_is_expired(b->sh, e))
+	if (!e->expire_ms)
+		return;
+	if (b->n < EXPIRE_BATCH && db_is_expired(b->sh, e)) {
 		b->found[b->n++] = e;
+	} else if (!(e->flags & ENTRY_QUEUED)) {
+		struct keyspace *ks = &b->sh->ks;
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e))
+			e->flags |= ENTRY_QUEUED;
+	}
 }
 
 uint64_t expire_active_cycle(struct shard *sh, unsigned buckets)
@@ -44,4 +108,41 @@ uint64_t expire_active_cycle(struct shard *sh, unsigned buckets)
 			break;
 	}
 	return deleted;
+}
+
+static uint64_t rand_fn(void *sh)
+{
+	return shard_rand(sh);
+}
+
+void expire_sample_stats(struct shard *sh)
+{
+	if (sh->ks.expires == 0) {
+		sh->stale_perc = 0;
+		STAT_SET(sh->stats.avg_ttl_ms, 0);
+		return;
+	}
+	unsigned with_ttl = 0, stale = 0;
+	int64_t ttl_sum = 0;
+	for (unsigned i = 0; i < STATS_SAMPLE * 4 && with_ttl < STATS_SAMPLE; i++) {
+		struct entry *e = keyspace_random(&sh->ks, rand_fn, sh);
+		if (!e || !e->expire_ms)
+			continue;
+		with_ttl++;
+		if (db_is_expired(sh, e))
+			stale++;
+		else
+			ttl_sum += e->expire_ms - sh->now_ms;
+	}
+	if (with_ttl == 0)
+		return;
+	/* Averaged over ticks, as Redis does: one sample is too noisy. */
+	double perc = 100.0 * stale / with_ttl;
+	sh->stale_perc = sh->stale_perc * 0.95 + perc * 0.05;
+	if (with_ttl > stale) {
+		int64_t avg = ttl_sum / (with_ttl - stale), old = STAT_GET(sh->stats.avg_ttl_ms);
+		STAT_SET(sh->stats.avg_ttl_ms, old ? (old + avg) / 2 : avg);
+	}
+	STAT_SET(sh->stats.stale_perc_x100, (uint64_t)(sh->stale_perc * 100));
+	STAT_SET(sh->stats.expire_cycle_ms, sh->expire_cycle_us / 1000);
 }

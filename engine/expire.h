@@ -1,22 +1,39 @@
-/* Expiry: lazy deletion on access (db.c calls expire_delete) and an active
- * pass that walks the table a slice at a time from shard_tick, so that keys
- * nobody reads again are reclaimed too. The engine issue that follows
- * replaces the pass with one that provably keeps up with the write rate;
- * this interface is what it must keep.
+/* Expiry: lazy deletion on access (db.c calls expire_delete) and active
+ * deletion of what the keyspace's expiry queue says is due
+ * (expiry_queue.h), a bounded batch per loop iteration, so that expired
+ * keys never pile up whatever the write rate. A slow walk of the table
+ * backs the queue up for keys it could not hold (out of memory).
+ *
+ * The figures INFO reports (expired_stale_perc, avg_ttl) come from a small
+ * random sample of keys each tick, averaged over time as Redis does.
  */
 #ifndef TESSERA_EXPIRE_H
 #define TESSERA_EXPIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "keyspace.h"
 #include "shard.h"
 
+/* Records one call may take from the queue (about 100-300 µs). */
+#define EXPIRE_DUE_BUDGET 2000
+
 /* Delete an expired key and count it in expired_keys. */
 void expire_delete(struct shard *sh, struct entry *e);
 
+/* Delete what the expiry queue says is due, up to `budget` records.
+ * Returns true if due records remain (call again without sleeping). */
+bool expire_due(struct shard *sh, unsigned budget);
+
+/* Milliseconds until the next queued expiry (0 if due now), or -1. */
+int64_t expire_next_in_ms(const struct shard *sh);
+
 /* Visit up to `buckets` buckets from the shard's expiry cursor, deleting
- * expired keys. Returns how many keys it deleted. */
+ * expired keys and queueing keys with a TTL that are not queued. */
 uint64_t expire_active_cycle(struct shard *sh, unsigned buckets);
+
+/* Sample keys for expired_stale_perc and avg_ttl (once per tick). */
+void expire_sample_stats(struct shard *sh);
 
 #endif

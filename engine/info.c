@@ -20,6 +20,8 @@ struct info_totals {
 	uint64_t keys, expires, memory, commands, connections_received, clients;
 	uint64_t hits, misses, expired, in_bytes, out_bytes, rejected, messages;
 	uint64_t memory_peak, dataset, volatile_bytes, evicted;
+	uint64_t expire_cycle_ms;
+	double stale_perc_weighted, avg_ttl_weighted;   /* by keys with a TTL */
 };
 
 static void sum_shards(struct engine *eng, struct info_totals *t)
@@ -44,6 +46,10 @@ static void sum_shards(struct engine *eng, struct info_totals *t)
 		t->dataset += STAT_GET(s->dataset_bytes);
 		t->volatile_bytes += STAT_GET(s->volatile_bytes);
 		t->evicted += STAT_GET(s->evicted_keys);
+		t->expire_cycle_ms += STAT_GET(s->expire_cycle_ms);
+		double ttl_keys = (double)STAT_GET(s->expires);
+		t->stale_perc_weighted += ttl_keys * (double)STAT_GET(s->stale_perc_x100) / 100.0;
+		t->avg_ttl_weighted += ttl_keys * (double)STAT_GET(s->avg_ttl_ms);
 	}
 }
 
@@ -136,11 +142,15 @@ static void section_stats(struct buf *b, const struct info_totals *t)
 	char tmp[1024];
 	LINE("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 	     "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n"
+	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nexpired_stale_perc:%.2f\r\n"
+	     "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
+	     "evicted_keys:%llu\r\n"
 	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n",
 	     (unsigned long long)t->connections_received, (unsigned long long)t->commands,
 	     (unsigned long long)t->in_bytes, (unsigned long long)t->out_bytes,
 	     (unsigned long long)t->rejected, (unsigned long long)t->expired,
+	     t->expires ? t->stale_perc_weighted / (double)t->expires : 0.0,
+	     (unsigned long long)t->expire_cycle_ms,
 	     (unsigned long long)t->evicted, (unsigned long long)t->hits, (unsigned long long)t->misses,
 	     (unsigned long long)t->messages);
 }
@@ -165,8 +175,9 @@ static void section_keyspace(struct buf *b, const struct info_totals *t)
 	char tmp[256];
 	buf_append_str(b, "# Keyspace\r\n");
 	if (t->keys)
-		LINE("db0:keys=%llu,expires=%llu,avg_ttl=0\r\n", (unsigned long long)t->keys,
-		     (unsigned long long)t->expires);
+		LINE("db0:keys=%llu,expires=%llu,avg_ttl=%llu\r\n", (unsigned long long)t->keys,
+		     (unsigned long long)t->expires,
+		     (unsigned long long)(t->expires ? t->avg_ttl_weighted / (double)t->expires : 0));
 }
 
 static void section_shards(struct buf *b, struct engine *eng)

@@ -23,6 +23,7 @@ void keyspace_init(struct keyspace *ks, uint64_t seed)
 {
 	memset(ks, 0, sizeof(*ks));
 	shard_heap_init(&ks->heap);
+	expiry_queue_init(&ks->expiring);
 	ks->rehash_index = -1;
 	ks->seed = seed;
 }
@@ -67,6 +68,7 @@ void keyspace_clear(struct keyspace *ks)
 		free_table(ks, t);
 	}
 	ks->rehash_index = -1;
+	expiry_queue_free(&ks->expiring, &ks->heap);
 }
 
 void keyspace_detach(struct keyspace *ks, struct detached_tables *out)
@@ -78,6 +80,7 @@ void keyspace_detach(struct keyspace *ks, struct detached_tables *out)
 	ks->rehash_index = -1;
 	ks->expires = 0;
 	ks->volatile_bytes = 0;
+	expiry_queue_free(&ks->expiring, &ks->heap); /* its records name those entries */
 }
 
 bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsigned budget)
@@ -293,8 +296,12 @@ struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t
 	if (!n)
 		return NULL;
 	*link = n;
-	if (n->expire_ms)
+	if (n->expire_ms) {
 		ks->volatile_bytes += shard_heap_block_size(n) - old_size;
+		/* The queued record names the old address. */
+		if (n != e && !expiry_queue_push(&ks->expiring, &ks->heap, n))
+			n->flags &= (uint8_t)~ENTRY_QUEUED;
+	}
 	n->val_cap = (uint32_t)cap;
 	n->val_len = (uint32_t)vlen;
 	return n;
@@ -324,6 +331,20 @@ void keyspace_delete(struct keyspace *ks, struct entry *e)
 	maybe_resize(ks);
 }
 
+bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t hash_lo)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct ht_table *t = &ks->t[i];
+		if (!t->buckets)
+			continue;
+		/* Tables stay below 2^32 buckets: the low bits pick the bucket. */
+		for (const struct entry *p = t->buckets[hash_lo & t->mask]; p; p = p->next)
+			if (p == e)
+				return (uint32_t)p->hash == hash_lo;
+	}
+	return false;
+}
+
 void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms)
 {
 	if (e->expire_ms && !expire_ms) {
@@ -333,7 +354,16 @@ void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms
 		ks->expires++;
 		ks->volatile_bytes += shard_heap_block_size(e);
 	}
+	/* A queued record fires no later than a TTL that grew; a new or
+	 * shorter TTL needs its own. */
+	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || expire_ms < e->expire_ms);
 	e->expire_ms = expire_ms;
+	if (queue) {
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e))
+			e->flags |= ENTRY_QUEUED;
+		else
+			e->flags &= (uint8_t)~ENTRY_QUEUED; /* the table walk finds it */
+	}
 }
 
 /* Redis's rules for OBJECT ENCODING: a canonical integer that fits a long long

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expiry_queue.h"
 #include "shard_heap.h"
 
 enum value_type { TYPE_STRING = 0 };
@@ -38,9 +39,12 @@ struct entry {
 	uint8_t type;             /* enum value_type */
 	uint8_t encoding;         /* enum string_encoding */
 	uint8_t lfu_counter;
-	uint8_t flags;
+	uint8_t flags;            /* ENTRY_* */
 	char data[];              /* key bytes, then value bytes */
 };
+
+/* A record for this entry waits in the keyspace's expiry queue. */
+#define ENTRY_QUEUED 0x01
 
 _Static_assert(sizeof(struct entry) == 48, "entry header size is part of the memory budget");
 
@@ -65,6 +69,9 @@ struct keyspace {
 	 * then sees every key exactly once. Inserts still succeed; chains
 	 * just grow until it is over. */
 	unsigned resize_paused;
+	/* Every key with a TTL, in order of expiry (expiry_queue.h): filled
+	 * by keyspace_set_expire(), drained by engine/expire.c. */
+	struct expiry_queue expiring;
 };
 
 /* Bytes the keyspace holds: entries and bucket arrays, as allocated. */
@@ -101,8 +108,14 @@ struct entry *keyspace_set_value(struct keyspace *ks, struct entry *e,
 /* Unlink and free one entry. */
 void keyspace_delete(struct keyspace *ks, struct entry *e);
 
-/* Set or clear (0) the TTL, keeping the `expires` count right. */
+/* Set or clear (0) the TTL, keeping the `expires` count right and the
+ * key in the expiry queue. */
 void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
+
+/* Is `e` (whose hash's low 32 bits are hash_lo) still an entry of this
+ * keyspace? For records that name entries by address: never reads *e
+ * unless it is found in the table. */
+bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t hash_lo);
 
 static inline uint64_t keyspace_size(const struct keyspace *ks)
 {

@@ -25,7 +25,8 @@
 #define MSG_KEEP_BYTES 4096
 /* shard_tick's period: active expiry slices and idle-client checks. */
 #define TICK_MS 100
-#define EXPIRE_BUCKETS_PER_TICK 1000
+/* The table walk only backs up the expiry queue (keys it could not hold). */
+#define EXPIRE_BUCKETS_PER_TICK 200
 #define REHASH_BUCKETS_PER_TICK 1000
 
 static int64_t wall_ms(void)
@@ -323,7 +324,7 @@ void shard_flush_outbox(struct shard *sh)
 bool shard_prepare_sleep(struct shard *sh)
 {
 	/* A job's next slice, or replies a job just finished, are work now. */
-	if (sh->outbox_dirty || sh->ndirty || sh->jobs || sh->evicting)
+	if (sh->outbox_dirty || sh->ndirty || sh->jobs || sh->evicting || sh->expiring)
 		return false;
 	atomic_store_explicit(&sh->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -360,8 +361,12 @@ static int64_t next_tick_at(const struct shard *sh)
 int shard_next_tick_ms(const struct shard *sh)
 {
 	int64_t wait = next_tick_at(sh) - sh->now_ms;
-	if (sh->ks.rehash_index >= 0 || sh->jobs || sh->evicting)
+	if (sh->ks.rehash_index >= 0 || sh->jobs || sh->evicting || sh->expiring)
 		return 0;
+	/* Wake for the next key to expire, not the next tick. */
+	int64_t expiry = expire_next_in_ms(sh);
+	if (expiry >= 0 && expiry < wait)
+		wait = expiry;
 	return wait < 0 ? 0 : (int)wait;
 }
 
@@ -380,6 +385,7 @@ static void close_idle_clients(struct shard *sh)
 void shard_tick(struct shard *sh)
 {
 	shard_run_jobs(sh);
+	sh->expiring = expire_due(sh, EXPIRE_DUE_BUDGET);
 	if (sh->evicting)
 		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
 	keyspace_tick(&sh->ks, REHASH_BUCKETS_PER_TICK);
@@ -389,6 +395,7 @@ void shard_tick(struct shard *sh)
 	}
 	sh->last_timeout_check_ms = sh->now_ms;
 	expire_active_cycle(sh, EXPIRE_BUCKETS_PER_TICK);
+	expire_sample_stats(sh);
 	close_idle_clients(sh);
 	sh->overhead_bytes = shard_overhead_bytes(sh);
 	evict_make_room(sh, 0); /* after CONFIG SET maxmemory: starts the slices */

@@ -44,6 +44,8 @@ struct shard_stats {
 	_Atomic uint64_t cross_shard_messages;  /* sent by this shard */
 	_Atomic uint64_t remote_executed;       /* parts run here for other shards */
 	_Atomic int64_t avg_ttl_ms;
+	_Atomic uint64_t stale_perc_x100;       /* expired_stale_perc * 100 */
+	_Atomic uint64_t expire_cycle_ms;       /* CPU time in active expiry */
 };
 
 #define STAT_ADD(field, n) \
@@ -88,6 +90,9 @@ struct shard {
 	unsigned purge_seen;         /* the engine's purge_generation last acted on */
 	struct shard_job *jobs;      /* sliced work in progress (shard_job.h) */
 	bool evicting;               /* over budget, more to evict (evict.h) */
+	bool expiring;               /* due keys left after this iteration's batch */
+	double stale_perc;           /* expire_sample_stats' running average */
+	uint64_t expire_cycle_us;
 	int64_t last_timeout_check_ms;
 
 	_Alignas(64) struct shard_stats stats;

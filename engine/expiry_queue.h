@@ -1,0 +1,54 @@
+/* The keys that have a TTL, in order of expiry: a binary min-heap of small
+ * records, so that active expiry finds what is due in O(log n) per key
+ * instead of walking the table. This is what lets expiry keep up with any
+ * write rate: keys written with a 1-second TTL at full speed are deleted
+ * within a loop iteration of their expiry, however many there are.
+ *
+ * A record names an entry by address and hash and holds the expiry it was
+ * queued for. Records are not removed when a key is deleted, persisted or
+ * moved: the consumer checks each due record against the table (see
+ * keyspace_holds()) and drops the ones that no longer match, so deletes
+ * stay O(1). A key carries ENTRY_QUEUED while a record for it is pending;
+ * a TTL that only grows needs no new record (the old one fires early and
+ * is queued again for the new time).
+ *
+ * Times are kept as 32-bit milliseconds from the queue's base (49 days);
+ * a later expiry is queued at the far end and queued again when it comes
+ * due. Memory comes from the shard heap: 16 bytes per key with a TTL.
+ */
+#ifndef TESSERA_EXPIRY_QUEUE_H
+#define TESSERA_EXPIRY_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shard_heap.h"
+
+struct entry;
+
+struct expiry_record {
+	uint32_t when;            /* ms after the queue's base */
+	uint32_t hash_lo;         /* the entry's hash, low bits: catches reuse */
+	struct entry *e;
+};
+
+struct expiry_queue {
+	struct expiry_record *v;  /* heap order: v[0] is the earliest */
+	size_t n, cap;
+	int64_t base_ms;          /* 0 until the first push */
+};
+
+void expiry_queue_init(struct expiry_queue *q);
+void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap);
+/* Queue e for e->expire_ms; false if out of memory. */
+bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e);
+/* The earliest queued expiry (absolute ms), INT64_MAX if none. */
+int64_t expiry_queue_next_ms(const struct expiry_queue *q);
+/* Give back memory once the queue is mostly empty (after a burst of
+ * short TTLs has expired), so used_memory returns to its baseline. */
+void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap);
+/* Take the earliest record if it is due at now_ms. */
+bool expiry_queue_pop_due(struct expiry_queue *q, int64_t now_ms, struct expiry_record *out);
+
+#endif
