@@ -59,8 +59,8 @@ class Writer:
     """Pipelined SETs on a raw socket. Every SET reply is one line (+OK or
     an error), so a batch's replies are its first len(batch) lines."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port))
         self.sock.settimeout(10)
         self.pending = b""
 
@@ -92,7 +92,7 @@ def launch(request):
         options = dict({"maxmemory": "64mb", "maxmemory-policy": policy}, **options)
         srv = start_server(request.param, **options)
         started.append(srv)
-        return srv, srv.client(), Writer(srv.port)
+        return srv, srv.client(), Writer(srv.host, srv.port)
 
     yield _launch
     for srv in started:
