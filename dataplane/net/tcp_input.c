@@ -231,6 +231,9 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 	ns->tcp.stats.syn_received++;
 	tcp_send_syn_ack(t);
 	t->snd.nxt = t->snd.max = t->snd.iss + 1;
+	t->rtt_sampling = true; /* timed until its ACK, unless it is resent (Karn) */
+	t->rtt_seq = t->snd.iss;
+	t->rtt_sent_ms = ns->now_ms;
 	timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
 }
 
@@ -288,6 +291,9 @@ static enum ack_verdict process_ack(struct tcb *t, const struct tcp_segment *seg
 			return ACK_DROP_SEGMENT;
 		}
 		ns->tcp.stats.syn_received--;
+		/* The handshake is the first round trip (RFC 6298 2.2): without
+		 * it a new connection's first loss would wait the initial 1 s. */
+		update_rtt(t, s);
 		t->backoff = 0;
 		timer_cancel(&t->rtx_timer);
 		return establish(ns, t, s) ? ACK_GO_ON : ACK_CONNECTION_GONE;

@@ -541,13 +541,15 @@ static const struct scenario scenarios[] = {
 	/* -- sending: retransmission (RFC 6298), fast retransmit (RFC 5681 3.2) -- */
 	{ .name = "unacked_data_is_resent_after_rto_with_backoff_and_an_ack_stops_it", .steps = STEPS(
 		HANDSHAKE,
+		/* The handshake was a round trip (RFC 6298 2.2): the RTO is at
+		 * its floor, not the initial 1 s. */
 		SEND("hello"),
 		OUT(ACK | PSH, 1, 1, .data = "hello"),
-		ADV(TCP_RTO_INITIAL_MS - 10),
+		ADV(TCP_RTO_MIN_MS - 10),
 		NOTHING,
 		ADV(10),
 		OUT(ACK | PSH, 1, 1, .data = "hello"),
-		ADV(2 * TCP_RTO_INITIAL_MS - 10),
+		ADV(2 * TCP_RTO_MIN_MS - 10),
 		NOTHING,
 		ADV(10),
 		OUT(ACK | PSH, 1, 1, .data = "hello"),
@@ -592,7 +594,7 @@ static const struct scenario scenarios[] = {
 		HANDSHAKE_WITH(1460, 0),
 		SEND("abc"),
 		NOTHING,
-		ADV(TCP_RTO_INITIAL_MS - 10),
+		ADV(TCP_RTO_MIN_MS - 10),
 		NOTHING,
 		ADV(10),
 		OUT(ACK | PSH, 1, 1, .data = "a"),
