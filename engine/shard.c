@@ -337,6 +337,11 @@ bool shard_prepare_sleep(struct shard *sh)
 	return true;
 }
 
+bool shard_background_work(const struct shard *sh)
+{
+	return sh->jobs || sh->evicting || sh->expiring;
+}
+
 void shard_woke(struct shard *sh)
 {
 	atomic_store_explicit(&sh->sleeping, 0, memory_order_relaxed);

@@ -134,6 +134,9 @@ void shard_tick(struct shard *sh);
 int shard_next_tick_ms(const struct shard *sh);
 /* Before sleeping: announce it; returns false if work arrived meanwhile. */
 bool shard_prepare_sleep(struct shard *sh);
+/* Sliced work is pending (jobs, eviction, expiry): the backend must keep
+ * taking new requests between slices. */
+bool shard_background_work(const struct shard *sh);
 void shard_woke(struct shard *sh);
 
 uint64_t shard_rand(struct shard *sh);

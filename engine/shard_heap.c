@@ -25,6 +25,14 @@ static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
 	return heap ? mi_heap_realloc(heap, p, n) : NULL;
 }
 
+/* Zeroed memory without writing it when it is fresh from the system: a
+ * 128 MB bucket array must not cost a 128 MB memset in one command. */
+static void *raw_calloc(struct shard_heap *h, size_t count, size_t size)
+{
+	mi_heap_t *heap = heap_of(h);
+	return heap ? mi_heap_calloc(heap, count, size) : NULL;
+}
+
 /* Not const: GCC takes a const pointer argument as a read of a fresh,
  * uninitialized block and warns (-Wmaybe-uninitialized). */
 static size_t usable_size(void *p)
@@ -60,6 +68,12 @@ static void *raw_realloc(struct shard_heap *h, void *p, size_t n)
 {
 	(void)h;
 	return realloc(p, n);
+}
+
+static void *raw_calloc(struct shard_heap *h, size_t count, size_t size)
+{
+	(void)h;
+	return calloc(count, size);
 }
 
 /* Not const: GCC takes a const pointer argument as a read of a fresh,
@@ -115,9 +129,9 @@ void *shard_heap_calloc(struct shard_heap *h, size_t count, size_t size)
 {
 	if (size && count > SIZE_MAX / size)
 		return NULL;
-	void *p = shard_heap_alloc(h, count * size);
+	void *p = raw_calloc(h, count ? count : 1, size ? size : 1);
 	if (p)
-		memset(p, 0, count * size);
+		charge(h, usable_size(p));
 	return p;
 }
 

@@ -154,10 +154,17 @@ static void arm_event(struct uring_shard *us)
 	io_uring_sqe_set_data64(sqe, pack(NULL, TAG_EVENT));
 }
 
+/* One send copies at most this much: the copy runs on the shard's thread
+ * (DEFER_TASKRUN), so a 20 MB KEYS reply in one send would hold up every
+ * other client of the shard for its whole copy. */
+#define SEND_CHUNK_MAX (256 * 1024)
+
 static void submit_send(struct uring_shard *us, struct conn *cn)
 {
 	struct io_uring_sqe *sqe = get_sqe(us);
-	io_uring_prep_send(sqe, cn->fd, buf_head(&cn->sending), buf_live(&cn->sending), MSG_NOSIGNAL);
+	size_t len = buf_live(&cn->sending);
+	io_uring_prep_send(sqe, cn->fd, buf_head(&cn->sending), len < SEND_CHUNK_MAX ? len : SEND_CHUNK_MAX,
+			   MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, pack(cn, TAG_SEND));
 	cn->send_inflight = true;
 	cn->ops++;
@@ -312,7 +319,14 @@ static void wait_for_work(struct uring_shard *us)
 	struct shard *sh = us->sh;
 	struct io_uring_cqe *cqe;
 	if (io_uring_cq_ready(&us->ring) || !shard_prepare_sleep(sh)) {
-		io_uring_submit(&us->ring);
+		/* With DEFER_TASKRUN, arrivals are posted only when we enter the
+		 * kernel for events: while sliced work (KEYS, eviction, expiry)
+		 * keeps the loop from sleeping, ask for them every iteration, or
+		 * other clients would wait for the whole job. */
+		if (shard_background_work(sh))
+			io_uring_submit_and_get_events(&us->ring);
+		else
+			io_uring_submit(&us->ring);
 		return;
 	}
 	int ms = shard_next_tick_ms(sh);
