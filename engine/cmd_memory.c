@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_server.h"
 #include "config.h"
 #include "db.h"
 #include "evict.h"
@@ -72,18 +73,6 @@ struct memory_figures {
 	struct hygiene_figures hygiene;
 };
 
-static unsigned long long rss_bytes(void)
-{
-	unsigned long long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (f) {
-		if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * 4096ULL;
-}
-
 static void gather(struct shard *sh, struct memory_figures *m)
 {
 	struct engine *eng = sh->engine;
@@ -99,7 +88,7 @@ static void gather(struct shard *sh, struct memory_figures *m)
 	}
 	if (m->peak < m->used)
 		m->peak = m->used;
-	m->rss = rss_bytes();
+	m->rss = info_rss_bytes();
 	hygiene_of_engine(eng, &m->hygiene);
 }
 

@@ -7,6 +7,8 @@
 
 void cmd_command(struct cmd_ctx *ctx);
 void cmd_info(struct cmd_ctx *ctx);
+/* The process's resident set size in bytes (used_memory_rss). */
+unsigned long long info_rss_bytes(void);
 void cmd_config(struct cmd_ctx *ctx);
 void cmd_time(struct cmd_ctx *ctx);
 void cmd_shutdown(struct cmd_ctx *ctx);

@@ -65,7 +65,7 @@ static void human_bytes(char *out, size_t n, unsigned long long v)
 		snprintf(out, n, "%.2fG", v / (1024.0 * 1024 * 1024));
 }
 
-static unsigned long long rss_bytes(void)
+unsigned long long info_rss_bytes(void)
 {
 	unsigned long long pages = 0, rss = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -105,7 +105,7 @@ static void section_clients(struct buf *b, const struct info_totals *t)
 static void section_memory(struct buf *b, struct engine *eng, const struct info_totals *t)
 {
 	char tmp[1024], used_h[32], rss_h[32], max_h[32], peak_h[32];
-	unsigned long long rss = rss_bytes();
+	unsigned long long rss = info_rss_bytes();
 	/* used_memory: what the shards' heaps hold for their keyspaces, plus
 	 * connections and shard state; the figure eviction budgets against.
 	 * The peak is the sum of each shard's own peak. */

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,51 +253,63 @@ static void publish_figures(struct dpdk_shard *ds)
 				     tx->dropped + tx->duplicated + tx->reordered + tx->corrupted);
 }
 
+/* INFO dataplane's per-shard lines: "shardN:name=value,..." and the TCP
+ * recovery figures on "shardN_tcp:...". Names are INFO's, in order. */
+struct figure_field {
+	const char *name;
+	size_t offset;            /* into struct dataplane_figures */
+};
+#define FIELD(info_name, member) { info_name, offsetof(struct dataplane_figures, member) }
+
+static const struct figure_field shard_fields[] = {
+	FIELD("rx_packets", rx_packets), FIELD("rx_bytes", rx_bytes),
+	FIELD("tx_packets", tx_packets), FIELD("tx_bytes", tx_bytes),
+	FIELD("rx_dropped", rx_dropped), FIELD("tx_dropped", tx_dropped),
+	FIELD("checksum_errors", bad_checksum), FIELD("retransmits", retransmits),
+	FIELD("out_of_order", out_of_order), FIELD("connections", connections),
+	FIELD("time_wait", time_wait), FIELD("forwarded_out", forwarded_out),
+	FIELD("forwarded_in", forwarded_in), FIELD("forward_ring_full", forward_ring_full),
+	FIELD("faults_injected", faults_injected), FIELD("syn_received", syn_received),
+	FIELD("syn_cookies_sent", syn_cookies_sent),
+	FIELD("syn_cookies_accepted", syn_cookies_accepted),
+	FIELD("keepalive_probes", keepalive_probes), FIELD("arp_entries", arp_entries),
+	FIELD("arp_learned_from_peers", arp_learned_from_peers),
+	FIELD("arp_fanout_ring_full", arp_fanout_ring_full),
+};
+
+static const struct figure_field tcp_fields[] = {
+	FIELD("fast_retransmits", fast_retransmits), FIELD("sack_retransmits", sack_retransmits),
+	FIELD("rto_timeouts", rto_timeouts), FIELD("paws_rejected", paws_rejected),
+	FIELD("delayed_acks", delayed_acks), FIELD("challenge_acks", challenge_acks),
+	FIELD("challenge_acks_suppressed", challenge_acks_suppressed),
+};
+
+static void append_figures(struct buf *out, const char *label, const struct dataplane_figures *f,
+			   const struct figure_field *fields, size_t nfields)
+{
+	char item[96];
+	buf_append_str(out, label);
+	for (size_t i = 0; i < nfields; i++) {
+		const _Atomic uint64_t *v = (const _Atomic uint64_t *)((const char *)f + fields[i].offset);
+		int n = snprintf(item, sizeof(item), "%s%s=%llu", i ? "," : "", fields[i].name,
+				 (unsigned long long)STAT_GET(*v));
+		buf_append(out, item, (size_t)(n < (int)sizeof(item) ? n : (int)sizeof(item) - 1));
+	}
+	buf_append(out, "\r\n", 2);
+}
+
 static void dpdk_info(struct engine *eng, struct buf *out)
 {
 	struct dpdk_state *st = eng->dataplane;
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "dataplane:dpdk\r\nport_rss:%s\r\n",
-			 st->port.rss ? "yes" : "no");
-	buf_append(out, line, (size_t)n);
+	buf_append_str(out, st->port.rss ? "dataplane:dpdk\r\nport_rss:yes\r\n"
+					 : "dataplane:dpdk\r\nport_rss:no\r\n");
 	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct dataplane_figures *f = &st->shards[i].figures;
-		n = snprintf(line, sizeof(line),
-			"shard%u:rx_packets=%llu,rx_bytes=%llu,tx_packets=%llu,tx_bytes=%llu,"
-			"rx_dropped=%llu,tx_dropped=%llu,checksum_errors=%llu,retransmits=%llu,"
-			"out_of_order=%llu,connections=%llu,time_wait=%llu,forwarded_out=%llu,"
-			"forwarded_in=%llu,forward_ring_full=%llu,faults_injected=%llu,syn_received=%llu,"
-			"syn_cookies_sent=%llu,syn_cookies_accepted=%llu,keepalive_probes=%llu,arp_entries=%llu,"
-			"arp_learned_from_peers=%llu,arp_fanout_ring_full=%llu\r\n", i,
-			(unsigned long long)STAT_GET(f->rx_packets), (unsigned long long)STAT_GET(f->rx_bytes),
-			(unsigned long long)STAT_GET(f->tx_packets), (unsigned long long)STAT_GET(f->tx_bytes),
-			(unsigned long long)STAT_GET(f->rx_dropped), (unsigned long long)STAT_GET(f->tx_dropped),
-			(unsigned long long)STAT_GET(f->bad_checksum), (unsigned long long)STAT_GET(f->retransmits),
-			(unsigned long long)STAT_GET(f->out_of_order), (unsigned long long)STAT_GET(f->connections),
-			(unsigned long long)STAT_GET(f->time_wait), (unsigned long long)STAT_GET(f->forwarded_out),
-			(unsigned long long)STAT_GET(f->forwarded_in),
-			(unsigned long long)STAT_GET(f->forward_ring_full),
-			(unsigned long long)STAT_GET(f->faults_injected),
-			(unsigned long long)STAT_GET(f->syn_received),
-			(unsigned long long)STAT_GET(f->syn_cookies_sent),
-			(unsigned long long)STAT_GET(f->syn_cookies_accepted),
-			(unsigned long long)STAT_GET(f->keepalive_probes),
-			(unsigned long long)STAT_GET(f->arp_entries),
-			(unsigned long long)STAT_GET(f->arp_learned_from_peers),
-			(unsigned long long)STAT_GET(f->arp_fanout_ring_full));
-		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
-		n = snprintf(line, sizeof(line),
-			"shard%u_tcp:fast_retransmits=%llu,sack_retransmits=%llu,rto_timeouts=%llu,"
-			"paws_rejected=%llu,delayed_acks=%llu,challenge_acks=%llu,"
-			"challenge_acks_suppressed=%llu\r\n", i,
-			(unsigned long long)STAT_GET(f->fast_retransmits),
-			(unsigned long long)STAT_GET(f->sack_retransmits),
-			(unsigned long long)STAT_GET(f->rto_timeouts),
-			(unsigned long long)STAT_GET(f->paws_rejected),
-			(unsigned long long)STAT_GET(f->delayed_acks),
-			(unsigned long long)STAT_GET(f->challenge_acks),
-			(unsigned long long)STAT_GET(f->challenge_acks_suppressed));
-		buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		char label[32];
+		const struct dataplane_figures *f = &st->shards[i].figures;
+		snprintf(label, sizeof(label), "shard%u:", i);
+		append_figures(out, label, f, shard_fields, sizeof(shard_fields) / sizeof(shard_fields[0]));
+		snprintf(label, sizeof(label), "shard%u_tcp:", i);
+		append_figures(out, label, f, tcp_fields, sizeof(tcp_fields) / sizeof(tcp_fields[0]));
 	}
 	port_xstats_info(&st->xstats, out);
 }
