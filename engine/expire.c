@@ -35,7 +35,7 @@ static bool handle_due(struct shard *sh, const struct expiry_record *r)
 		expire_delete(sh, e);
 		return true;
 	}
-	if (!expiry_queue_push(&ks->expiring, &ks->heap, e))
+	if (!expiry_queue_push(&ks->expiring, &ks->heap, e, sh->now_ms))
 		e->flags &= (uint8_t)~ENTRY_QUEUED;
 	return false;
 }
@@ -85,7 +85,7 @@ static void collect_expired(void *ctx, struct entry *e)
 		b->found[b->n++] = e;
 	} else if (!(e->flags & ENTRY_QUEUED)) {
 		struct keyspace *ks = &b->sh->ks;
-		if (expiry_queue_push(&ks->expiring, &ks->heap, e))
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e, b->sh->now_ms))
 			e->flags |= ENTRY_QUEUED;
 	}
 }

@@ -32,10 +32,11 @@ static void swap(struct expiry_record *a, struct expiry_record *b)
 	*b = t;
 }
 
-bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e)
+bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
+		       int64_t now_ms)
 {
 	if (q->base_ms == 0)
-		q->base_ms = e->expire_ms - 1; /* a TTL is never in the past */
+		q->base_ms = now_ms > 0 && now_ms < e->expire_ms ? now_ms : e->expire_ms - 1;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : INITIAL_CAP;
 		struct expiry_record *v = shard_heap_realloc(heap, q->v, cap * sizeof(*v));

@@ -41,8 +41,11 @@ struct expiry_queue {
 
 void expiry_queue_init(struct expiry_queue *q);
 void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap);
-/* Queue e for e->expire_ms; false if out of memory. */
-bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e);
+/* Queue e for e->expire_ms; false if out of memory. `now_ms` starts the
+ * queue's clock on the first push: times are kept from a base at or
+ * before every expiry (a TTL is never in the past). */
+bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
+		       int64_t now_ms);
 /* The earliest queued expiry (absolute ms), INT64_MAX if none. */
 int64_t expiry_queue_next_ms(const struct expiry_queue *q);
 /* Give back memory once the queue is mostly empty (after a burst of

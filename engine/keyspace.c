@@ -299,7 +299,7 @@ struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t
 	if (n->expire_ms) {
 		ks->volatile_bytes += shard_heap_block_size(n) - old_size;
 		/* The queued record names the old address. */
-		if (n != e && !expiry_queue_push(&ks->expiring, &ks->heap, n))
+		if (n != e && !expiry_queue_push(&ks->expiring, &ks->heap, n, ks->clock_ms))
 			n->flags &= (uint8_t)~ENTRY_QUEUED;
 	}
 	n->val_cap = (uint32_t)cap;
@@ -359,7 +359,7 @@ void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms
 	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || expire_ms < e->expire_ms);
 	e->expire_ms = expire_ms;
 	if (queue) {
-		if (expiry_queue_push(&ks->expiring, &ks->heap, e))
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e, ks->clock_ms))
 			e->flags |= ENTRY_QUEUED;
 		else
 			e->flags &= (uint8_t)~ENTRY_QUEUED; /* the table walk finds it */

@@ -72,6 +72,7 @@ struct keyspace {
 	/* Every key with a TTL, in order of expiry (expiry_queue.h): filled
 	 * by keyspace_set_expire(), drained by engine/expire.c. */
 	struct expiry_queue expiring;
+	int64_t clock_ms;         /* the owner's clock, kept current by the shard */
 };
 
 /* Bytes the keyspace holds: entries and bucket arrays, as allocated. */

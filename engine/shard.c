@@ -39,6 +39,7 @@ static int64_t wall_ms(void)
 void shard_update_clock(struct shard *sh)
 {
 	sh->now_ms = wall_ms();
+	sh->ks.clock_ms = sh->now_ms;
 }
 
 uint64_t shard_rand(struct shard *sh)

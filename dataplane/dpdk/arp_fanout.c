@@ -60,8 +60,9 @@ int arp_fanout_create_all(struct arp_fanout *f, unsigned nshards)
 void arp_fanout_free_all(struct arp_fanout *f, unsigned nshards)
 {
 	for (unsigned i = 0; i < nshards; i++) {
-		/* Each ring is freed once, through its producer. */
-		for (unsigned j = 0; f[i].out && j < nshards; j++)
+		/* Each ring is freed once, through its producer; the arrays are
+		 * as long as the set they were created for. */
+		for (unsigned j = 0; f[i].out && j < f[i].nshards; j++)
 			spsc_ring_free(f[i].out[j]);
 		free(f[i].out);
 		free(f[i].in);
