@@ -40,7 +40,7 @@ static size_t entry_alloc_size(size_t klen, size_t vcap)
 
 static void free_table(struct keyspace *ks, struct ht_table *t)
 {
-	shard_heap_free(&ks->heap, t->buckets);
+	shard_heap_free_array(&ks->heap, t->buckets, table_size(t) * sizeof(*t->buckets));
 	memset(t, 0, sizeof(*t));
 }
 
@@ -101,8 +101,8 @@ bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsi
 	}
 	if (d->bucket < table_size(&d->t[0]) + table_size(&d->t[1]))
 		return false;
-	shard_heap_free(&ks->heap, d->t[0].buckets);
-	shard_heap_free(&ks->heap, d->t[1].buckets);
+	for (int i = 0; i < 2; i++)
+		shard_heap_free_array(&ks->heap, d->t[i].buckets, table_size(&d->t[i]) * sizeof(struct entry *));
 	memset(d->t, 0, sizeof(d->t));
 	return true;
 }
@@ -116,7 +116,7 @@ void keyspace_free(struct keyspace *ks)
 
 static bool start_resize(struct keyspace *ks, uint64_t size)
 {
-	struct entry **b = shard_heap_calloc(&ks->heap, size, sizeof(*b));
+	struct entry **b = shard_heap_zeroed_array(&ks->heap, size * sizeof(*b));
 	if (!b)
 		return false;
 	if (!ks->t[0].buckets) {

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #ifdef TESSERA_MIMALLOC
 #include <mimalloc.h>
@@ -152,4 +154,41 @@ void shard_heap_free(struct shard_heap *h, void *p)
 		return;
 	h->used -= usable_size(p);
 	raw_free(p);
+}
+
+static size_t page_rounded(size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	return (bytes + page - 1) / page * page;
+}
+
+void *shard_heap_zeroed_array(struct shard_heap *h, size_t bytes)
+{
+	if (bytes < SHARD_HEAP_MAP_MIN)
+		return shard_heap_calloc(h, 1, bytes);
+	void *p = mmap(NULL, page_rounded(bytes), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	charge(h, page_rounded(bytes));
+	return p;
+}
+
+void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < SHARD_HEAP_MAP_MIN) {
+		shard_heap_free(h, p);
+		return;
+	}
+	h->used -= page_rounded(bytes);
+	munmap(p, page_rounded(bytes));
+}
+
+size_t shard_heap_array_charge(const void *p, size_t bytes)
+{
+	if (!p)
+		return 0;
+	return bytes < SHARD_HEAP_MAP_MIN ? shard_heap_block_size(p) : page_rounded(bytes);
 }

@@ -34,6 +34,17 @@ void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n);
 void shard_heap_free(struct shard_heap *h, void *p);
 /* What a block of `p` is charged (its usable size). */
 size_t shard_heap_block_size(const void *p);
+/* Zeroed arrays (hash table buckets), freed with their size. Large ones
+ * (SHARD_HEAP_MAP_MIN and up) are mapped straight from the system: their
+ * pages are zero already and are faulted in as the rehash first touches
+ * them, so doubling a 64 MB table costs nothing up front (zeroing it in a
+ * calloc cost 216 ms on one command). */
+#define SHARD_HEAP_MAP_MIN (256 * 1024)
+void *shard_heap_zeroed_array(struct shard_heap *h, size_t bytes);
+void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes);
+/* What such an array is charged. */
+size_t shard_heap_array_charge(const void *p, size_t bytes);
+
 /* Return free pages to the system (MEMORY PURGE); the owner thread only. */
 void shard_heap_collect(struct shard_heap *h);
 /* "mimalloc" or "libc", for INFO. */

@@ -52,7 +52,8 @@ static uint64_t table_buckets(const struct ht_table *t)
 static uint64_t bucket_bytes(const struct keyspace *ks)
 {
 	/* As charged by the shard heap: the allocator's usable size. */
-	return shard_heap_block_size(ks->t[0].buckets) + shard_heap_block_size(ks->t[1].buckets);
+	return shard_heap_array_charge(ks->t[0].buckets, table_buckets(&ks->t[0]) * sizeof(struct entry *)) +
+	       shard_heap_array_charge(ks->t[1].buckets, table_buckets(&ks->t[1]) * sizeof(struct entry *));
 }
 
 /* The bucket count of the larger / smaller live table (they differ only
