@@ -373,6 +373,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 		flush_tx(ds);
 		shard_flush_outbox(sh);
 		shard_tick(sh);
+		work += shard_background_work(sh); /* a pending slice is work: no idle sleep */
 		publish_figures(ds);
 		if (id == 0)
 			port_xstats_publish(&st->xstats, (uint64_t)sh->now_ms);
