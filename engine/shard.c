@@ -255,8 +255,12 @@ void shard_execute(struct cmd_ctx *ctx, cmd_handler fn, uint32_t flags)
 		return;
 	}
 	fn(ctx);
-	if (flags & CMD_WRITE)
+	if (flags & CMD_WRITE) {
 		evict_make_room(ctx->sh, 0);
+		/* Before the reply can leave: an INFO that follows it on another
+		 * connection, served by another shard, counts this write. */
+		db_publish_stats(ctx->sh);
+	}
 }
 
 static void handle_message(struct shard *sh, struct shard_msg *m)

@@ -50,7 +50,9 @@ static void sink_send(void *ctx, void *handle, size_t len)
 	uint32_t seq = be32_get(tcp + 4);
 	size_t payload = len - ETH_HDR_LEN - IPV4_HDR_LEN - hlen;
 	uint32_t end = seq + (uint32_t)payload + ((tcp[13] & TCP_FLAG_SYN) ? 1 : 0);
-	if ((int32_t)(end - s->server_nxt) > 0)
+	/* The first frame (the SYN-ACK) sets it: the ISS may be anywhere in the
+	 * 32-bit space, so a comparison with the initial 0 would be a coin toss. */
+	if (s->frames == 0 || (int32_t)(end - s->server_nxt) > 0)
 		s->server_nxt = end;
 	s->reply_bytes += payload;
 	s->frames++;
