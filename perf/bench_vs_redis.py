@@ -440,6 +440,22 @@ def check_env(args):
         log("warning: server and client share core %d" % args.server_core)
 
 
+def redis_argv(args, port):
+    """Debian's redis-server pinned to the server core, persistence off."""
+    return (["taskset", "-c", str(args.server_core), args.redis_bin, "--port", str(port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--logfile", ""] + args.redis_arg)
+
+
+def tessera_argv(args, port, shards, cores=""):
+    """tessera-server pinned to the server core with `shards` shards."""
+    argv = ["taskset", "-c", str(args.server_core), args.tessera_bin, "--port", str(port),
+            "--bind", "127.0.0.1", "--shards", str(shards)]
+    if cores != "":
+        argv += ["--cores", cores]
+    return argv + args.tessera_arg
+
+
 def main():
     args = parse_args()
     check_env(args)
@@ -449,22 +465,10 @@ def main():
     atexit.register(stop_all)
 
     sc = str(args.server_core)
-
-    def redis_argv(port):
-        return (["taskset", "-c", sc, args.redis_bin, "--port", str(port),
-                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--daemonize", "no", "--logfile", ""] + args.redis_arg)
-
-    def tessera_argv(port):
-        argv = ["taskset", "-c", sc, args.tessera_bin, "--port", str(port),
-                "--bind", "127.0.0.1", "--shards", str(args.shards)]
-        if args.tessera_cores != "":
-            argv += ["--cores", args.tessera_cores]
-        return argv + args.tessera_arg
-
     try:
-        redis = Server("redis", redis_argv).start()
-        tessera = Server("tessera", tessera_argv).start()
+        redis = Server("redis", lambda port: redis_argv(args, port)).start()
+        tessera = Server("tessera", lambda port: tessera_argv(
+            args, port, args.shards, args.tessera_cores)).start()
         servers = {"redis": redis, "tessera": tessera}
         for s in (redis, tessera):
             log("%s: pid %d port %d: %s" % (s.name, s.pid, s.port, shlex.join(s.argv)))

@@ -46,7 +46,7 @@ import time
 from array import array
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_vs_redis import (REPO_ROOT, Server, _on_signal, log,  # noqa: E402
+from bench_vs_redis import (REPO_ROOT, Server, _on_signal, log, redis_argv, tessera_argv,  # noqa: E402
                             stop_all)
 
 MB = 1024 * 1024
@@ -311,17 +311,8 @@ def lat_summary(starts, rtts):
 
 def make_servers(args):
     sc = str(args.server_core)
-
-    def redis_argv(port):
-        return (["taskset", "-c", sc, args.redis_bin, "--port", str(port),
-                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--daemonize", "no", "--logfile", ""] + args.redis_arg)
-
-    def tessera_argv(port):
-        return (["taskset", "-c", sc, args.tessera_bin, "--port", str(port),
-                 "--bind", "127.0.0.1", "--shards", "1", "--cores", sc] + args.tessera_arg)
-
-    return [("redis", redis_argv), ("tessera", tessera_argv)]
+    return [("redis", lambda port: redis_argv(args, port)),
+            ("tessera", lambda port: tessera_argv(args, port, 1, sc))]
 
 
 def each_server(args, fn, reverse=False):
