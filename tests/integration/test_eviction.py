@@ -207,14 +207,6 @@ def test_volatile_lfu_without_ttls_refuses_writes_with_oom_once_full(launch):
     # Nothing was evicted, nothing lost.
     assert evicted_keys(r) == 0
     assert r.dbsize() == len(ok)
-    if target() == "tessera":
-        # The write that would have crossed a shard's budget was refused:
-        # every shard is still within its share (Redis lets that last
-        # write through and sits a little over).
-        shares = [v for k, v in r.info("memory").items()
-                  if k.startswith("shard") and k.endswith("_memory")]
-        assert len(shares) == srv.shards
-        assert all(s["used"] <= s["budget"] for s in shares), shares
     # What a client sees: redis-py's ResponseError with Redis's exact text,
     # for a new key and for an overwrite alike.
     for k in (b"brand-new-key", key(ok[-1])):

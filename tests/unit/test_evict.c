@@ -9,6 +9,7 @@
 #include "config.h"
 #include "db.h"
 #include "evict.h"
+#include "shard_msg.h"
 #include "keyspace.h"
 #include "shard.h"
 #include "unit_test.h"
@@ -768,6 +769,48 @@ TEST(test_make_room_evicts_at_most_1000_keys_per_call_and_resumes)
 	reset_cfg();
 }
 
+/* The handler a SET would be: add the key argv[1] with the value argv[2]. */
+static void put_handler(struct cmd_ctx *ctx)
+{
+	if (keyspace_insert(&ctx->sh->ks, ctx->argv[1].p, ctx->argv[1].len, ctx->argv[2].p,
+			    ctx->argv[2].len))
+		buf_append_str(ctx->out, "+OK\r\n");
+}
+
+TEST(test_a_write_that_would_cross_the_budget_is_refused_so_none_ends_over_it)
+{
+	reset_cfg();
+	struct shard *sh = shard_new(31);
+	for (unsigned i = 0; i < 100; i++)
+		REQUIRE_TRUE(add_key(sh, "k:", i));
+	settle(sh);
+	/* Room for about ten more keys under noeviction. */
+	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)evict_used_memory(sh) + 10 * 400));
+	unsigned accepted = 0, refused = 0, over = 0;
+	for (unsigned i = 0; i < 40; i++) {
+		char key[32];
+		int n = snprintf(key, sizeof(key), "new:%u", i);
+		struct arg argv[3] = { { "set", 3 }, { key, (size_t)n }, { value_bytes, VALUE_LEN } };
+		struct buf out = { 0 };
+		struct cmd_ctx ctx = { .sh = sh, .argc = 3, .argv = argv, .out = &out, .resp = 2 };
+		shard_execute(&ctx, put_handler, CMD_WRITE | CMD_DENYOOM);
+		if (buf_live(&out) && buf_head(&out)[0] == '-') {
+			EXPECT_TRUE(memcmp(buf_head(&out), "-" EVICT_OOM_ERROR "\r\n", buf_live(&out)) == 0);
+			refused++;
+		} else {
+			accepted++;
+		}
+		/* Whatever the outcome, the shard is within its budget. */
+		over += evict_used_memory(sh) > evict_budget(sh);
+		buf_free(&out);
+	}
+	EXPECT_TRUE(accepted >= 5 && accepted <= 10);
+	EXPECT_EQ_UINT(refused, 40 - accepted);
+	EXPECT_EQ_UINT(over, 0);
+	shard_del(sh);
+	reset_cfg();
+}
+
 int main(void)
 {
 	config_init();
@@ -800,5 +843,6 @@ int main(void)
 	RUN(test_allkeys_lfu_make_room_evicts_the_least_frequently_used);
 	RUN(test_allkeys_random_make_room_reaches_budget_and_counts_evictions);
 	RUN(test_make_room_evicts_at_most_1000_keys_per_call_and_resumes);
+	RUN(test_a_write_that_would_cross_the_budget_is_refused_so_none_ends_over_it);
 	return unit_summary();
 }
