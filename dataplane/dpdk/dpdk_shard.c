@@ -229,7 +229,8 @@ static void publish_figures(struct dpdk_shard *ds)
 	STAT_SET(f->bad_checksum, n->rx_bad_checksum);
 	STAT_SET(f->retransmits, t->retransmits);
 	STAT_SET(f->out_of_order, t->out_of_order);
-	STAT_SET(f->connections, t->connections_open - t->time_wait);
+	/* Open connections: neither half-open (syn_received) nor TIME-WAIT. */
+	STAT_SET(f->connections, t->connections_open - t->time_wait - t->syn_received);
 	STAT_SET(f->time_wait, t->time_wait);
 	STAT_SET(f->forwarded_out, ds->forwarded_out);
 	STAT_SET(f->forwarded_in, ds->forwarded_in);

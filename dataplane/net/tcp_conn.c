@@ -250,7 +250,8 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 		timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);
 		return;
 	}
-	if (++t->backoff > TCP_MAX_RETRIES) {
+	unsigned limit = t->state == TCP_SYN_RECEIVED ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
+	if (++t->backoff > limit) {
 		tcp_free(ns, t);
 		return;
 	}

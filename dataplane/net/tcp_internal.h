@@ -16,6 +16,10 @@
 #define TCP_RTO_MIN_MS 200          /* Linux's floor; RFC 6298 suggests 1 s */
 #define TCP_RTO_MAX_MS 60000
 #define TCP_MAX_RETRIES 8
+/* A half-open connection gives up sooner, as Linux's tcp_synack_retries: an
+ * old duplicate SYN (or a client that left) must not hold a slot for
+ * minutes. 1+2+4+8+16 s of retransmissions, then 32 s of waiting. */
+#define TCP_SYNACK_RETRIES 5
 /* 2*MSL. RFC 9293 takes MSL as 2 minutes; on a LAN appliance whose peers
  * choose fresh ports this only has to outlast stray segments. */
 #define TCP_TIME_WAIT_MS 2000

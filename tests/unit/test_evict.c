@@ -804,7 +804,9 @@ TEST(test_a_write_that_would_cross_the_budget_is_refused_so_none_ends_over_it)
 		over += evict_used_memory(sh) > evict_budget(sh);
 		buf_free(&out);
 	}
-	EXPECT_TRUE(accepted >= 5 && accepted <= 10);
+	/* Room for about ten; how many exactly depends on the allocator's
+	 * size classes (mimalloc, or libc under the sanitizers). */
+	EXPECT_TRUE(accepted >= 3 && accepted <= 12);
 	EXPECT_EQ_UINT(refused, 40 - accepted);
 	EXPECT_EQ_UINT(over, 0);
 	shard_del(sh);
