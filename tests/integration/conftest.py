@@ -127,10 +127,12 @@ def assert_connections_drain(srv, timeout=30):
     deadline = time.time() + timeout
     while True:
         open_now, figures = dataplane_connections(srv)
-        if open_now == 1 or time.time() > deadline:
+        # This check's own connection: 1, or 0 while the shard's figures
+        # (published every 100 ms) predate its handshake.
+        if open_now <= 1 or time.time() > deadline:
             break
         time.sleep(0.2)
-    assert open_now == 1, "connections still open %d s after the clients left: %s" % (
+    assert open_now <= 1, "connections still open %d s after the clients left: %s" % (
         timeout, figures)
     if fault_spec():
         injected = sum(f["faults_injected"] for f in figures.values())
