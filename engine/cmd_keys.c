@@ -153,7 +153,7 @@ static void expire_generic(struct cmd_ctx *ctx, int64_t base, bool seconds, cons
 	}
 	when = (seconds ? when * 1000 : when) + base;
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
-	if (!e || !expire_condition_holds(flags, e->expire_ms, when)) {
+	if (!e || !expire_condition_holds(flags, entry_expire_ms(e), when)) {
 		reply_int(ctx->out, 0);
 		return;
 	}
@@ -193,11 +193,11 @@ static void ttl_generic(struct cmd_ctx *ctx, bool ms, bool absolute)
 		reply_int(ctx->out, -2);
 		return;
 	}
-	if (!e->expire_ms) {
+	if (!entry_expire_ms(e)) {
 		reply_int(ctx->out, -1);
 		return;
 	}
-	int64_t t = absolute ? e->expire_ms : e->expire_ms - ctx->sh->now_ms;
+	int64_t t = absolute ? entry_expire_ms(e) : entry_expire_ms(e) - ctx->sh->now_ms;
 	if (t < 0)
 		t = 0;
 	/* Seconds round to nearest; unsigned so that PEXPIREAT LLONG_MAX
@@ -228,7 +228,7 @@ void cmd_pexpiretime(struct cmd_ctx *ctx)
 void cmd_persist(struct cmd_ctx *ctx)
 {
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
-	if (!e || !e->expire_ms) {
+	if (!e || !entry_expire_ms(e)) {
 		reply_int(ctx->out, 0);
 		return;
 	}
@@ -263,16 +263,16 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 		db_delete(sh, old);
 	/* Redis moves the value object itself: encoding, access time and TTL
 	 * go with it. Entries never move when others are added, so e stays. */
-	struct entry *n = db_add(sh, dst, entry_val(e), e->val_len);
+	struct entry *n = db_add(sh, dst, entry_val(e), entry_val_len(e), 0);
 	if (!n) {
 		reply_error(ctx->out, ERR_OOM);
 		return;
 	}
 	n->encoding = e->encoding;
-	n->access_time = e->access_time;
+	entry_set_access_s(n, entry_access_s(e));
 	n->lfu_counter = e->lfu_counter;
-	if (e->expire_ms)
-		db_set_expire(sh, n, e->expire_ms);
+	if (entry_expire_ms(e))
+		db_set_expire(sh, n, entry_expire_ms(e));
 	db_delete(sh, e);
 	if (nx)
 		reply_int(ctx->out, 1);
@@ -298,8 +298,8 @@ void cmd_internal_take(struct cmd_ctx *ctx)
 		return;
 	}
 	reply_array(ctx->out, 2);
-	reply_bulk(ctx->out, entry_val(e), e->val_len);
-	reply_int(ctx->out, e->expire_ms);
+	reply_bulk(ctx->out, entry_val(e), entry_val_len(e));
+	reply_int(ctx->out, entry_expire_ms(e));
 	db_delete(ctx->sh, e);
 }
 
@@ -377,8 +377,8 @@ static void keys_visit(void *arg, struct entry *e)
 	if (db_is_expired(w->sh, e))
 		return;  /* Redis's KEYS skips expired keys without deleting them */
 	if (w->all || glob_match(buf_head(&w->pattern), buf_live(&w->pattern), entry_key(e),
-				 e->key_len, false)) {
-		reply_bulk(&w->bulks, entry_key(e), e->key_len);
+				 entry_key_len(e), false)) {
+		reply_bulk(&w->bulks, entry_key(e), entry_key_len(e));
 		w->count++;
 	}
 }
@@ -465,7 +465,7 @@ static bool expire_if_needed(struct shard *sh, struct entry *e)
 {
 	if (!db_is_expired(sh, e))
 		return false;
-	struct arg key = { .p = (char *)entry_key(e), .len = e->key_len };
+	struct arg key = { .p = (char *)entry_key(e), .len = entry_key_len(e) };
 	db_lookup_write(sh, &key);
 	return true;
 }
@@ -486,7 +486,7 @@ void cmd_randomkey(struct cmd_ctx *ctx)
 		if (!e)
 			break;
 		if (!expire_if_needed(ctx->sh, e)) {
-			reply_bulk(ctx->out, entry_key(e), e->key_len);
+			reply_bulk(ctx->out, entry_key(e), entry_key_len(e));
 			return;
 		}
 	}
@@ -541,15 +541,14 @@ static long long refcount(struct entry *e)
 {
 	long long v;
 	if (e->encoding == ENC_INT && shares_integers() &&
-	    parse_ll(entry_val(e), e->val_len, &v) && v >= 0 && v < 10000)
+	    parse_ll(entry_val(e), entry_val_len(e), &v) && v >= 0 && v < 10000)
 		return INT_MAX;
 	return 1;
 }
 
 static long long idle_seconds(const struct cmd_ctx *ctx, const struct entry *e)
 {
-	uint32_t now = (uint32_t)(ctx->sh->now_ms / 1000);
-	return now > e->access_time ? (long long)(now - e->access_time) : 0;
+	return entry_idle_s(e, (uint32_t)(ctx->sh->now_ms / 1000));
 }
 
 static void object_key_info(struct cmd_ctx *ctx, const char *sub)
@@ -691,7 +690,7 @@ static bool scan_keep(struct cmd_ctx *ctx, const struct scan_opts *o, struct ent
 		      bool *expired)
 {
 	*expired = false;
-	if (o->pat && !glob_match(o->pat->p, o->pat->len, entry_key(e), e->key_len, false))
+	if (o->pat && !glob_match(o->pat->p, o->pat->len, entry_key(e), entry_key_len(e), false))
 		return false;
 	bool dead = db_is_expired(ctx->sh, e);
 	*expired = dead;
@@ -747,7 +746,7 @@ void cmd_scan_shard(struct cmd_ctx *ctx)
 	reply_bulk_int(ctx->out, (long long)scan_next_cursor(sh, tc));
 	reply_array(ctx->out, (long long)kept);
 	for (size_t i = 0; i < kept; i++)
-		reply_bulk(ctx->out, entry_key(seen.v[i]), seen.v[i]->key_len);
+		reply_bulk(ctx->out, entry_key(seen.v[i]), entry_key_len(seen.v[i]));
 	/* Deleting only now keeps every gathered pointer valid for the reply. A
 	 * failed push just leaves the key to lazy or active expiry. */
 	for (size_t i = 0; i < dead.n; i++)

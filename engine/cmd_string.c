@@ -31,7 +31,7 @@ static bool too_long(struct cmd_ctx *ctx, long long size, size_t append)
 static void reply_value(struct cmd_ctx *ctx, struct entry *e)
 {
 	if (e)
-		reply_bulk(ctx->out, entry_val(e), e->val_len);
+		reply_bulk(ctx->out, entry_val(e), entry_val_len(e));
 	else
 		reply_null(ctx->out, ctx->resp);
 }
@@ -159,23 +159,25 @@ static void set_generic(struct cmd_ctx *ctx, const struct arg *key, const struct
 			reply_null(ctx->out, ctx->resp);
 		return;
 	}
+	/* Redis 7.0's SET keeps a key whose EXAT/PXAT is already past until
+	 * something expires it (DBSIZE counts it, expired_keys will too), so
+	 * the TTL bypasses db_set_expire, which would delete it at once: a new
+	 * key takes it with its insert (db_add keeps it as given), an existing
+	 * one from the keyspace directly. */
 	if (e) {
 		if (!(flags & SET_KEEPTTL))
-			db_set_expire(sh, e, 0);
+			e = db_set_expire(sh, e, 0);  /* clearing never deletes */
 		e = db_overwrite(sh, e, val->p, val->len);
+		if (e && when)
+			e = keyspace_set_expire(&sh->ks, e, when);
 	} else {
-		e = db_add(sh, key, val->p, val->len);
+		e = db_add(sh, key, val->p, val->len, when);
 	}
 	if (!e) {
 		if (!(flags & SET_GET))
 			reply_error(ctx->out, ERR_OOM);
 		return;
 	}
-	/* Redis 7.0's SET keeps a key whose EXAT/PXAT is already past until
-	 * something expires it (DBSIZE counts it, expired_keys will too), so
-	 * this bypasses db_set_expire, which would delete it at once. */
-	if (when)
-		keyspace_set_expire(&sh->ks, e, when);
 	if (flags & SET_GET)
 		return;
 	if (kind == SET_REPLY_INT)
@@ -270,7 +272,7 @@ void cmd_mget(struct cmd_ctx *ctx)
 void cmd_strlen(struct cmd_ctx *ctx)
 {
 	struct entry *e = db_lookup_read(ctx->sh, &ctx->argv[1]);
-	reply_int(ctx->out, e ? (long long)e->val_len : 0);
+	reply_int(ctx->out, e ? (long long)entry_val_len(e) : 0);
 }
 
 void cmd_getrange(struct cmd_ctx *ctx)
@@ -282,7 +284,7 @@ void cmd_getrange(struct cmd_ctx *ctx)
 		return;
 	}
 	struct entry *e = db_lookup_read(ctx->sh, &ctx->argv[1]);
-	long long len = e ? (long long)e->val_len : 0;
+	long long len = e ? (long long)entry_val_len(e) : 0;
 	/* Both ends negative and crossed: empty even when clamping would
 	 * make them meet, as Redis has it. */
 	if (!e || (start < 0 && end < 0 && start > end)) {
@@ -354,14 +356,14 @@ static struct entry *store(struct cmd_ctx *ctx, struct entry *e, const char *val
 {
 	if (e)
 		return db_overwrite(ctx->sh, e, val, len);
-	return db_add(ctx->sh, &ctx->argv[1], val, len);
+	return db_add(ctx->sh, &ctx->argv[1], val, len, 0);
 }
 
 static void incr_by(struct cmd_ctx *ctx, long long by)
 {
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	long long v = 0;
-	if (e && !parse_ll(entry_val(e), e->val_len, &v)) {
+	if (e && !parse_ll(entry_val(e), entry_val_len(e), &v)) {
 		reply_error(ctx->out, ERR_NOT_INTEGER);
 		return;
 	}
@@ -461,7 +463,7 @@ void cmd_incrbyfloat(struct cmd_ctx *ctx)
 {
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	long double v = 0, by;
-	if ((e && !parse_long_double(entry_val(e), e->val_len, &v)) ||
+	if ((e && !parse_long_double(entry_val(e), entry_val_len(e), &v)) ||
 	    !parse_long_double(ctx->argv[2].p, ctx->argv[2].len, &by)) {
 		reply_error(ctx->out, ERR_NOT_FLOAT);
 		return;
@@ -495,7 +497,7 @@ static struct entry *grow_value(struct shard *sh, struct entry *e, size_t vlen)
 	e = keyspace_resize_value(&sh->ks, e, vlen, false);
 	if (e) {
 		e->encoding = ENC_RAW;  /* an edited string is "raw", as in Redis */
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
+		entry_set_access_s(e, (uint32_t)(sh->now_ms / 1000));
 	}
 	return e;
 }
@@ -506,15 +508,15 @@ void cmd_append(struct cmd_ctx *ctx)
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	if (!e) {
 		/* A new key is stored like SET would store it (may be "int"). */
-		if (!db_add(ctx->sh, &ctx->argv[1], add->p, add->len))
+		if (!db_add(ctx->sh, &ctx->argv[1], add->p, add->len, 0))
 			reply_error(ctx->out, ERR_OOM);
 		else
 			reply_int(ctx->out, (long long)add->len);
 		return;
 	}
-	if (too_long(ctx, e->val_len, add->len))
+	if (too_long(ctx, entry_val_len(e), add->len))
 		return;
-	size_t old = e->val_len;
+	size_t old = entry_val_len(e);
 	e = grow_value(ctx->sh, e, old + add->len);
 	if (!e) {
 		reply_error(ctx->out, ERR_OOM);
@@ -522,7 +524,7 @@ void cmd_append(struct cmd_ctx *ctx)
 	}
 	if (add->len)
 		memcpy(entry_val(e) + old, add->p, add->len);
-	reply_int(ctx->out, (long long)e->val_len);
+	reply_int(ctx->out, (long long)entry_val_len(e));
 }
 
 void cmd_setrange(struct cmd_ctx *ctx)
@@ -540,14 +542,14 @@ void cmd_setrange(struct cmd_ctx *ctx)
 	struct entry *e = db_lookup_write(ctx->sh, &ctx->argv[1]);
 	/* Writing nothing changes nothing, not even a missing key. */
 	if (val->len == 0) {
-		reply_int(ctx->out, e ? (long long)e->val_len : 0);
+		reply_int(ctx->out, e ? (long long)entry_val_len(e) : 0);
 		return;
 	}
 	if (too_long(ctx, offset, val->len))
 		return;
 	if (!e)
-		e = db_add(ctx->sh, &ctx->argv[1], "", 0);
-	size_t old = e ? e->val_len : 0;
+		e = db_add(ctx->sh, &ctx->argv[1], "", 0, 0);
+	size_t old = e ? entry_val_len(e) : 0;
 	size_t end = (size_t)offset + val->len;
 	if (e && end > old)
 		e = grow_value(ctx->sh, e, end);
@@ -559,5 +561,5 @@ void cmd_setrange(struct cmd_ctx *ctx)
 	if ((size_t)offset > old)
 		memset(entry_val(e) + old, 0, (size_t)offset - old);
 	memcpy(entry_val(e) + offset, val->p, val->len);
-	reply_int(ctx->out, (long long)e->val_len);
+	reply_int(ctx->out, (long long)entry_val_len(e));
 }

@@ -16,13 +16,18 @@ static struct entry *lookup_live(struct shard *sh, const struct arg *key)
 	return e;
 }
 
+static uint32_t now_s(const struct shard *sh)
+{
+	return (uint32_t)(sh->now_ms / 1000);
+}
+
 uint8_t db_lfu_decayed(const struct shard *sh, const struct entry *e)
 {
 	long long period = CFG(lfu_decay_time);
-	uint32_t now_min = (uint32_t)(sh->now_ms / 60000), then_min = e->access_time / 60;
-	if (period <= 0 || now_min <= then_min)
+	uint32_t idle_min = entry_idle_s(e, now_s(sh)) / 60;
+	if (period <= 0 || idle_min == 0)
 		return e->lfu_counter;
-	long long decay = (now_min - then_min) / period;
+	long long decay = idle_min / period;
 	return decay >= e->lfu_counter ? 0 : (uint8_t)(e->lfu_counter - decay);
 }
 
@@ -40,7 +45,7 @@ void db_touch(struct shard *sh, struct entry *e)
 {
 	if (config_policy_is_lfu())
 		e->lfu_counter = lfu_log_incr(sh, db_lfu_decayed(sh, e));
-	e->access_time = (uint32_t)(sh->now_ms / 1000);
+	entry_set_access_s(e, now_s(sh));
 }
 
 struct entry *db_lookup_read(struct shard *sh, const struct arg *key)
@@ -69,11 +74,12 @@ struct entry *db_lookup_notouch(struct shard *sh, const struct arg *key)
 	return e;
 }
 
-struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len)
+struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len,
+		     int64_t expire_ms)
 {
-	struct entry *e = keyspace_insert(&sh->ks, key->p, key->len, val, len);
+	struct entry *e = keyspace_insert(&sh->ks, key->p, key->len, val, len, expire_ms);
 	if (e) {
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
+		entry_set_access_s(e, now_s(sh));
 		e->lfu_counter = LFU_INIT_VAL;
 	}
 	return e;
@@ -83,7 +89,7 @@ struct entry *db_overwrite(struct shard *sh, struct entry *e, const void *val, s
 {
 	e = keyspace_set_value(&sh->ks, e, val, len);
 	if (e)
-		e->access_time = (uint32_t)(sh->now_ms / 1000);
+		entry_set_access_s(e, now_s(sh));
 	return e;
 }
 
@@ -91,8 +97,8 @@ struct entry *db_set(struct shard *sh, const struct arg *key, const void *val, s
 {
 	struct entry *e = lookup_live(sh, key);
 	if (!e)
-		return db_add(sh, key, val, len);
-	keyspace_set_expire(&sh->ks, e, 0);
+		return db_add(sh, key, val, len, 0);
+	e = keyspace_set_expire(&sh->ks, e, 0);
 	return db_overwrite(sh, e, val, len);
 }
 
@@ -101,16 +107,15 @@ void db_delete(struct shard *sh, struct entry *e)
 	keyspace_delete(&sh->ks, e);
 }
 
-bool db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms)
+struct entry *db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms)
 {
 	if (when_ms != 0 && when_ms <= sh->now_ms) {
 		/* Redis deletes at once rather than keeping a key that is already
 		 * expired; it does not count as an expiry in the stats. */
 		keyspace_delete(&sh->ks, e);
-		return true;
+		return NULL;
 	}
-	keyspace_set_expire(&sh->ks, e, when_ms);
-	return false;
+	return keyspace_set_expire(&sh->ks, e, when_ms);
 }
 
 static bool free_detached_slice(struct shard *sh, void *state, struct buf *out)

@@ -32,21 +32,28 @@ void db_touch(struct shard *sh, struct entry *e);
 /* The counter as OBJECT FREQ reports it: decayed to now, not stored. */
 uint8_t db_lfu_decayed(const struct shard *sh, const struct entry *e);
 
-/* Add a key known to be absent (look it up first). NULL if out of memory. */
-struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len);
+/* Add a key known to be absent (look it up first), with a TTL of
+ * `expire_ms` (absolute ms, 0 = none), set with the insert. The TTL is kept
+ * as given even if already past (no db_set_expire() deletion): SET's
+ * EXAT/PXAT needs that. NULL if out of memory. */
+struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len,
+		     int64_t expire_ms);
 /* Replace the value of a live key, keeping its TTL; returns the entry, which
  * may have moved (NULL if out of memory). */
 struct entry *db_overwrite(struct shard *sh, struct entry *e, const void *val, size_t len);
 /* SET semantics: add or overwrite, and clear the TTL. */
 struct entry *db_set(struct shard *sh, const struct arg *key, const void *val, size_t len);
 void db_delete(struct shard *sh, struct entry *e);
-/* Set (absolute ms) or clear (0) a TTL. An expiry at or before now deletes
- * the key and returns true (the caller then replies as for a deleted key). */
-bool db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms);
+/* Set (absolute ms) or clear (0) a TTL. Returns the entry, which may have
+ * moved (use the returned pointer from then on), or NULL when an expiry at
+ * or before now deleted the key (the caller then replies as for a deleted
+ * key). Clearing (0) never deletes. */
+struct entry *db_set_expire(struct shard *sh, struct entry *e, int64_t when_ms);
 
 static inline bool db_is_expired(const struct shard *sh, const struct entry *e)
 {
-	return e->expire_ms != 0 && e->expire_ms <= sh->now_ms;
+	int64_t when = entry_expire_ms(e);
+	return when != 0 && when <= sh->now_ms;
 }
 
 /* Remove every key of this shard; returns how many were removed. */

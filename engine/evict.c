@@ -37,12 +37,12 @@ static uint64_t eviction_score(const struct shard *sh, long long policy, const s
 	switch (policy) {
 	case MM_VOLATILE_LRU:
 	case MM_ALLKEYS_LRU:
-		return now_s > e->access_time ? now_s - e->access_time : 0;
+		return entry_idle_s(e, now_s);
 	case MM_VOLATILE_LFU:
 	case MM_ALLKEYS_LFU:
 		return 255 - db_lfu_decayed(sh, e);
 	case MM_VOLATILE_TTL:
-		return UINT64_MAX - (uint64_t)e->expire_ms;
+		return UINT64_MAX - (uint64_t)entry_expire_ms(e);
 	default:
 		return 0; /* random: the sample is random already */
 	}
@@ -57,7 +57,7 @@ struct entry *evict_choose(const struct shard *sh, long long policy, struct entr
 	struct entry *best = NULL;
 	uint64_t best_score = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (need_ttl && !cand[i]->expire_ms)
+		if (need_ttl && !entry_expire_ms(cand[i]))
 			continue;
 		uint64_t score = eviction_score(sh, policy, cand[i]);
 		if (!best || score > best_score) {
@@ -81,7 +81,7 @@ struct ttl_scan {
 static void collect_with_ttl(void *ctx, struct entry *e)
 {
 	struct ttl_scan *s = ctx;
-	if (e->expire_ms && s->n < s->want)
+	if (entry_expire_ms(e) && s->n < s->want)
 		s->cand[s->n++] = e;
 }
 
@@ -92,7 +92,7 @@ static unsigned sample_volatile(struct shard *sh, struct entry **cand, unsigned 
 	unsigned n = 0;
 	for (unsigned i = 0; i < want * VOLATILE_TRIES_PER_SAMPLE && n < want; i++) {
 		struct entry *e = keyspace_random(&sh->ks, shard_rand_fn, sh);
-		if (e && e->expire_ms)
+		if (e && entry_expire_ms(e))
 			cand[n++] = e;
 	}
 	struct ttl_scan scan = { cand, n, want };

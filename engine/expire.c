@@ -27,7 +27,7 @@ static bool handle_due(struct shard *sh, const struct expiry_record *r)
 	if (!keyspace_holds(ks, r->e, r->hash_lo))
 		return false;
 	struct entry *e = r->e;
-	if (!e->expire_ms) {
+	if (!entry_expire_ms(e)) {
 		e->flags &= (uint8_t)~ENTRY_QUEUED;
 		return false;
 	}
@@ -35,7 +35,8 @@ static bool handle_due(struct shard *sh, const struct expiry_record *r)
 		expire_delete(sh, e);
 		return true;
 	}
-	if (!expiry_queue_push(&ks->expiring, &ks->heap, e, sh->now_ms))
+	if (!expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e),
+			       sh->now_ms))
 		e->flags &= (uint8_t)~ENTRY_QUEUED;
 	return false;
 }
@@ -79,13 +80,14 @@ struct expired_batch {
 static void collect_expired(void *ctx, struct entry *e)
 {
 	struct expired_batch *b = ctx;
-	if (!e->expire_ms)
+	if (!entry_expire_ms(e))
 		return;
 	if (b->n < EXPIRE_BATCH && db_is_expired(b->sh, e)) {
 		b->found[b->n++] = e;
 	} else if (!(e->flags & ENTRY_QUEUED)) {
 		struct keyspace *ks = &b->sh->ks;
-		if (expiry_queue_push(&ks->expiring, &ks->heap, e, b->sh->now_ms))
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e),
+				      b->sh->now_ms))
 			e->flags |= ENTRY_QUEUED;
 	}
 }
@@ -126,13 +128,13 @@ void expire_sample_stats(struct shard *sh)
 	int64_t ttl_sum = 0;
 	for (unsigned i = 0; i < STATS_SAMPLE * 4 && with_ttl < STATS_SAMPLE; i++) {
 		struct entry *e = keyspace_random(&sh->ks, rand_fn, sh);
-		if (!e || !e->expire_ms)
+		if (!e || !entry_expire_ms(e))
 			continue;
 		with_ttl++;
 		if (db_is_expired(sh, e))
 			stale++;
 		else
-			ttl_sum += e->expire_ms - sh->now_ms;
+			ttl_sum += entry_expire_ms(e) - sh->now_ms;
 	}
 	if (with_ttl == 0)
 		return;

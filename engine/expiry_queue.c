@@ -33,10 +33,11 @@ static void swap(struct expiry_record *a, struct expiry_record *b)
 }
 
 bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
-		       int64_t now_ms)
+		       uint32_t tag, int64_t now_ms)
 {
+	int64_t expire_ms = entry_expire_ms(e);
 	if (q->base_ms == 0)
-		q->base_ms = now_ms > 0 && now_ms < e->expire_ms ? now_ms : e->expire_ms - 1;
+		q->base_ms = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : INITIAL_CAP;
 		struct expiry_record *v = shard_heap_realloc(heap, q->v, cap * sizeof(*v));
@@ -46,7 +47,7 @@ bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct e
 		q->cap = cap;
 	}
 	size_t i = q->n++;
-	q->v[i] = (struct expiry_record){ relative(q, e->expire_ms), (uint32_t)e->hash, e };
+	q->v[i] = (struct expiry_record){ relative(q, expire_ms), tag, e };
 	while (i > 0 && q->v[(i - 1) / 2].when > q->v[i].when) {
 		swap(&q->v[(i - 1) / 2], &q->v[i]);
 		i = (i - 1) / 2;

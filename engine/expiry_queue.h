@@ -29,7 +29,7 @@ struct entry;
 
 struct expiry_record {
 	uint32_t when;            /* ms after the queue's base */
-	uint32_t hash_lo;         /* the entry's hash, low bits: catches reuse */
+	uint32_t hash_lo;         /* keyspace_entry_tag(): catches reuse */
 	struct entry *e;
 };
 
@@ -41,11 +41,12 @@ struct expiry_queue {
 
 void expiry_queue_init(struct expiry_queue *q);
 void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap);
-/* Queue e for e->expire_ms; false if out of memory. `now_ms` starts the
- * queue's clock on the first push: times are kept from a base at or
- * before every expiry (a TTL is never in the past). */
+/* Queue e for its expiry (entry_expire_ms()); `tag` is what the record
+ * keeps to recognise e later, keyspace_entry_tag(). False if out of memory.
+ * `now_ms` starts the queue's clock on the first push: times are kept from
+ * a base at or before every expiry (a TTL is never in the past). */
 bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
-		       int64_t now_ms);
+		       uint32_t tag, int64_t now_ms);
 /* The earliest queued expiry (absolute ms), INT64_MAX if none. */
 int64_t expiry_queue_next_ms(const struct expiry_queue *q);
 /* Give back memory once the queue is mostly empty (after a burst of

@@ -256,7 +256,7 @@ static struct entry **link_of(struct keyspace *ks, const struct entry *target, i
 static enum string_encoding choose_encoding(const void *val, size_t vlen);
 
 struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
-			      const void *val, size_t vlen)
+			      const void *val, size_t vlen, int64_t expire_ms)
 {
 	maybe_resize(ks);
 	struct entry *e = shard_heap_alloc(&ks->heap, entry_alloc_size(klen, vlen));
@@ -276,6 +276,8 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 	e->next = t->buckets[b];
 	t->buckets[b] = e;
 	t->used++;
+	if (expire_ms)
+		e = keyspace_set_expire(ks, e, expire_ms);
 	return e;
 }
 
@@ -299,7 +301,8 @@ struct entry *keyspace_resize_value(struct keyspace *ks, struct entry *e, size_t
 	if (n->expire_ms) {
 		ks->volatile_bytes += shard_heap_block_size(n) - old_size;
 		/* The queued record names the old address. */
-		if (n != e && !expiry_queue_push(&ks->expiring, &ks->heap, n, ks->clock_ms))
+		if (n != e && !expiry_queue_push(&ks->expiring, &ks->heap, n,
+						 keyspace_entry_tag(ks, n), ks->clock_ms))
 			n->flags &= (uint8_t)~ENTRY_QUEUED;
 	}
 	n->val_cap = (uint32_t)cap;
@@ -331,6 +334,19 @@ void keyspace_delete(struct keyspace *ks, struct entry *e)
 	maybe_resize(ks);
 }
 
+int keyspace_table_of(const struct keyspace *ks, const struct entry *e)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct ht_table *t = &ks->t[i];
+		if (!t->buckets)
+			continue;
+		for (const struct entry *p = t->buckets[e->hash & t->mask]; p; p = p->next)
+			if (p == e)
+				return i;
+	}
+	return -1;
+}
+
 bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t hash_lo)
 {
 	for (int i = 0; i < 2; i++) {
@@ -340,12 +356,12 @@ bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t h
 		/* Tables stay below 2^32 buckets: the low bits pick the bucket. */
 		for (const struct entry *p = t->buckets[hash_lo & t->mask]; p; p = p->next)
 			if (p == e)
-				return (uint32_t)p->hash == hash_lo;
+				return keyspace_entry_tag(ks, p) == hash_lo;
 	}
 	return false;
 }
 
-void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms)
+struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms)
 {
 	if (e->expire_ms && !expire_ms) {
 		ks->expires--;
@@ -359,11 +375,13 @@ void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms
 	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || expire_ms < e->expire_ms);
 	e->expire_ms = expire_ms;
 	if (queue) {
-		if (expiry_queue_push(&ks->expiring, &ks->heap, e, ks->clock_ms))
+		if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e),
+				      ks->clock_ms))
 			e->flags |= ENTRY_QUEUED;
 		else
 			e->flags &= (uint8_t)~ENTRY_QUEUED; /* the table walk finds it */
 	}
+	return e;
 }
 
 /* Redis's rules for OBJECT ENCODING: a canonical integer that fits a long long

@@ -11,7 +11,13 @@
  *
  * Only strings exist so far; `type` leaves room for the others.
  * The keyspace never looks at expiry itself: engine/expire.c does, through
- * entry->expire_ms, so that the expiry policy stays in one file.
+ * entry_expire_ms(), so that the expiry policy stays in one file.
+ *
+ * Outside keyspace.c and expiry_queue.c, entry fields are read through the
+ * accessors below (lfu_counter, type, encoding and flags excepted: those
+ * stay plain bytes), and key_len, val_len, val_cap and expire_ms are only
+ * ever written by keyspace.c; next and hash are keyspace.c's alone. So the
+ * header's layout can change here without touching the commands.
  */
 #ifndef TESSERA_KEYSPACE_H
 #define TESSERA_KEYSPACE_H
@@ -35,7 +41,7 @@ struct entry {
 	uint32_t key_len;
 	uint32_t val_len;
 	uint32_t val_cap;
-	uint32_t access_time;     /* seconds, for OBJECT IDLETIME */
+	uint32_t access_time;     /* seconds mod 2^24 (entry_set_access_s) */
 	uint8_t type;             /* enum value_type */
 	uint8_t encoding;         /* enum string_encoding */
 	uint8_t lfu_counter;
@@ -50,6 +56,35 @@ _Static_assert(sizeof(struct entry) == 48, "entry header size is part of the mem
 
 static inline const char *entry_key(const struct entry *e) { return e->data; }
 static inline char *entry_val(struct entry *e) { return e->data + e->key_len; }
+static inline uint32_t entry_key_len(const struct entry *e) { return e->key_len; }
+static inline uint32_t entry_val_len(const struct entry *e) { return e->val_len; }
+/* Value bytes the entry holds room for (>= entry_val_len). */
+static inline uint32_t entry_val_cap(const struct entry *e) { return e->val_cap; }
+/* Absolute Unix time in ms; 0 = no TTL. Set through keyspace_set_expire(). */
+static inline int64_t entry_expire_ms(const struct entry *e) { return e->expire_ms; }
+
+/* The access time is kept as Redis keeps its LRU clock: whole seconds,
+ * low 24 bits only (it wraps every 194 days). Idle times are therefore
+ * computed modulo 2^24 seconds: an access time ahead of the clock reads as
+ * idle for nearly 2^24 s, as in Redis. */
+#define ENTRY_ACCESS_MASK 0xFFFFFFu
+
+/* The stored access time: seconds, low 24 bits. */
+static inline uint32_t entry_access_s(const struct entry *e)
+{
+	return e->access_time & ENTRY_ACCESS_MASK;
+}
+
+static inline void entry_set_access_s(struct entry *e, uint32_t now_s)
+{
+	e->access_time = now_s & ENTRY_ACCESS_MASK;
+}
+
+/* Seconds since the last access at `now_s` (Unix seconds), mod 2^24. */
+static inline uint32_t entry_idle_s(const struct entry *e, uint32_t now_s)
+{
+	return (now_s - entry_access_s(e)) & ENTRY_ACCESS_MASK;
+}
 
 struct ht_table {
 	struct entry **buckets;
@@ -90,10 +125,11 @@ uint64_t keyspace_hash(const struct keyspace *ks, const void *key, size_t len);
 /* Find a key, expired or not. */
 struct entry *keyspace_find(struct keyspace *ks, const void *key, size_t len);
 
-/* Insert a new string key (the caller knows it is absent). Returns the entry,
- * or NULL if out of memory. */
+/* Insert a new string key (the caller knows it is absent) with a TTL of
+ * `expire_ms` (absolute ms, 0 = none; stored as given, even if already
+ * past). Returns the entry, or NULL if out of memory. */
 struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
-			      const void *val, size_t vlen);
+			      const void *val, size_t vlen, int64_t expire_ms);
 
 /* Give `e` room for a value of `vlen` bytes, moving it if it must grow.
  * Returns the (possibly new) entry or NULL if out of memory (e unchanged).
@@ -110,13 +146,26 @@ struct entry *keyspace_set_value(struct keyspace *ks, struct entry *e,
 void keyspace_delete(struct keyspace *ks, struct entry *e);
 
 /* Set or clear (0) the TTL, keeping the `expires` count right and the
- * key in the expiry queue. */
-void keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
+ * key in the expiry queue. Returns the entry, which may have moved (adding
+ * a TTL to a key may grow it): use the returned pointer from then on. */
+struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
 
-/* Is `e` (whose hash's low 32 bits are hash_lo) still an entry of this
+/* What an expiry record stores to recognise `e` later (keyspace_holds()):
+ * today the low 32 bits of its hash. */
+static inline uint32_t keyspace_entry_tag(const struct keyspace *ks, const struct entry *e)
+{
+	(void)ks;
+	return (uint32_t)e->hash;
+}
+
+/* Is `e` (whose keyspace_entry_tag() was hash_lo) still an entry of this
  * keyspace? For records that name entries by address: never reads *e
  * unless it is found in the table. */
 bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t hash_lo);
+
+/* Which table holds `e`: 0, 1, or -1 for neither (for checks and tests;
+ * walks one chain per table). */
+int keyspace_table_of(const struct keyspace *ks, const struct entry *e);
 
 static inline uint64_t keyspace_size(const struct keyspace *ks)
 {

@@ -81,9 +81,9 @@ static struct entry *add_key(struct shard *sh, const char *prefix, unsigned id)
 {
 	char key[32];
 	int n = snprintf(key, sizeof(key), "%s%u", prefix, id);
-	struct entry *e = keyspace_insert(&sh->ks, key, (size_t)n, value_bytes, VALUE_LEN);
+	struct entry *e = keyspace_insert(&sh->ks, key, (size_t)n, value_bytes, VALUE_LEN, 0);
 	if (e) {
-		e->access_time = NOW_S;
+		entry_set_access_s(e, NOW_S);
 		e->lfu_counter = LFU_INIT_VAL;
 	}
 	return e;
@@ -111,10 +111,9 @@ static struct entry *cand(struct shard *sh, unsigned id, uint32_t idle_s, uint8_
 	struct entry *e = add_key(sh, "c:", id);
 	if (!e)
 		abort();
-	e->access_time = NOW_S - idle_s;
+	entry_set_access_s(e, NOW_S - idle_s);
 	e->lfu_counter = counter;
-	keyspace_set_expire(&sh->ks, e, expire_ms);
-	return e;
+	return keyspace_set_expire(&sh->ks, e, expire_ms);
 }
 
 static const long long all_policies[] = {
@@ -160,8 +159,35 @@ TEST(test_allkeys_lru_chooses_the_longest_idle_key)
 	};
 	EXPECT_TRUE(choice_is(sh, MM_ALLKEYS_LRU, c, 4, c[1]));
 	/* The longest idle wins whether or not it has a TTL. */
-	keyspace_set_expire(&sh->ks, c[1], 0);
+	c[1] = keyspace_set_expire(&sh->ks, c[1], 0);
 	EXPECT_TRUE(choice_is(sh, MM_ALLKEYS_LRU, c, 4, c[1]));
+	shard_del(sh);
+}
+
+/* The access time keeps the low 24 bits of the clock in seconds, as Redis's
+ * LRU clock does, and idle times are counted modulo 2^24 s. */
+TEST(test_access_time_keeps_24_bits_and_idle_time_wraps_with_it)
+{
+	reset_cfg();
+	struct shard *sh = shard_new(9);
+	struct entry *e = cand(sh, 0, 0, 5, 0);
+	EXPECT_EQ_UINT(entry_access_s(e), NOW_S & 0xFFFFFF);
+	EXPECT_EQ_UINT(entry_idle_s(e, NOW_S), 0);
+	EXPECT_EQ_UINT(entry_idle_s(e, NOW_S + 75), 75);
+	uint32_t wrap_s = (NOW_S | 0xFFFFFF) + 1;             /* low 24 bits 0 */
+	entry_set_access_s(e, wrap_s - 10);
+	EXPECT_EQ_UINT(entry_access_s(e), 0xFFFFFF - 9);
+	EXPECT_EQ_UINT(entry_idle_s(e, wrap_s + 5), 15);       /* across the wrap */
+	EXPECT_EQ_UINT(entry_idle_s(e, wrap_s - 10 + (1u << 24)), 0);
+	EXPECT_EQ_UINT(entry_idle_s(e, wrap_s - 11), 0xFFFFFF); /* ahead of the clock */
+	/* LRU across the wrap: the key last used before it is the idler. */
+	struct entry *c[2] = { cand(sh, 1, 0, 5, 0), cand(sh, 2, 0, 5, 0) };
+	entry_set_access_s(c[0], wrap_s + 20);                 /* idle 10 s */
+	entry_set_access_s(c[1], wrap_s - 100);                /* idle 130 s */
+	sh->now_ms = (int64_t)(wrap_s + 30) * 1000;
+	EXPECT_TRUE(choice_is(sh, MM_ALLKEYS_LRU, c, 2, c[1]));
+	entry_set_access_s(c[1], wrap_s + 29);                 /* idle 1 s */
+	EXPECT_TRUE(choice_is(sh, MM_ALLKEYS_LRU, c, 2, c[0]));
 	shard_del(sh);
 }
 
@@ -238,7 +264,7 @@ TEST(test_volatile_ttl_chooses_the_nearest_expiry)
 		cand(sh, 4, 0, 5, NOW_MS + 1001),
 	};
 	EXPECT_TRUE(choice_is(sh, MM_VOLATILE_TTL, c, 5, c[2]));
-	keyspace_set_expire(&sh->ks, c[2], 0);
+	c[2] = keyspace_set_expire(&sh->ks, c[2], 0);
 	EXPECT_TRUE(choice_is(sh, MM_VOLATILE_TTL, c, 5, c[4]));
 	shard_del(sh);
 }
@@ -281,7 +307,7 @@ TEST(test_volatile_random_chooses_only_a_candidate_with_a_ttl)
 		cand(sh, 4, 0, 5, 0),
 	};
 	EXPECT_TRUE(choice_is(sh, MM_VOLATILE_RANDOM, c, 5, c[2]));
-	keyspace_set_expire(&sh->ks, c[4], NOW_MS + 2000);
+	c[4] = keyspace_set_expire(&sh->ks, c[4], NOW_MS + 2000);
 	for (unsigned n = 1; n <= 5; n++) {
 		struct entry *e = evict_choose(sh, MM_VOLATILE_RANDOM, c, n);
 		if (n < 3) {
@@ -344,7 +370,7 @@ static uint8_t decayed(struct shard *sh, struct entry *e, uint8_t counter, uint3
 {
 	set_cfg_ll("lfu-decay-time", decay_time);
 	e->lfu_counter = counter;
-	e->access_time = NOW_S - idle_min * MIN_S;
+	entry_set_access_s(e, NOW_S - idle_min * MIN_S);
 	return db_lfu_decayed(sh, e);
 }
 
@@ -371,16 +397,23 @@ TEST(test_lfu_counter_decays_one_step_per_decay_time_minutes_idle)
 	EXPECT_EQ_INT(decayed(sh, e, 6, 59, 10), 1);
 	/* Less than a minute idle within the same minute: no decay. */
 	e->lfu_counter = 100;
-	e->access_time = NOW_S;
+	entry_set_access_s(e, NOW_S);
 	sh->now_ms = NOW_MS + 59999;
 	set_cfg("lfu-decay-time", "1");
 	EXPECT_EQ_INT(db_lfu_decayed(sh, e), 100);
 	sh->now_ms = NOW_MS + 60000;
 	EXPECT_EQ_INT(db_lfu_decayed(sh, e), 99);
+	/* Minutes idle are counted modulo 2^24 s, as the access time is kept:
+	 * 90 s before the stored 24 bits wrap to 30 s after is 2 minutes. */
+	uint32_t wrap_s = (NOW_S | ENTRY_ACCESS_MASK) + 1;
+	entry_set_access_s(e, wrap_s - 90);
+	sh->now_ms = (int64_t)(wrap_s + 30) * 1000;
+	EXPECT_EQ_INT(db_lfu_decayed(sh, e), 98);
 	sh->now_ms = NOW_MS;
-	/* An access time ahead of the clock decays nothing. */
-	e->access_time = NOW_S + 3600;
-	EXPECT_EQ_INT(db_lfu_decayed(sh, e), 100);
+	/* So an access time ahead of the clock reads as idle for nearly 2^24 s
+	 * (194 days), as Redis's LRU clock has it: it decays fully. */
+	entry_set_access_s(e, NOW_S + 3600);
+	EXPECT_EQ_INT(db_lfu_decayed(sh, e), 0);
 	/* The stored counter is not changed by reading it decayed. */
 	EXPECT_EQ_INT(decayed(sh, e, 100, 10, 1), 90);
 	EXPECT_EQ_INT(e->lfu_counter, 100);
@@ -405,7 +438,7 @@ TEST(test_lfu_decay_time_zero_never_decays)
 static unsigned touch_n(struct shard *sh, struct entry *e, unsigned start, unsigned long n)
 {
 	e->lfu_counter = (uint8_t)start;
-	e->access_time = NOW_S;
+	entry_set_access_s(e, NOW_S);
 	for (unsigned long i = 0; i < n; i++)
 		db_touch(sh, e);
 	return e->lfu_counter;
@@ -494,17 +527,18 @@ TEST(test_touch_decays_before_incrementing_under_lfu_and_leaves_counter_otherwis
 	/* Not an LFU policy: the counter stays, the access time moves. */
 	REQUIRE_TRUE(set_cfg("maxmemory-policy", "allkeys-lru"));
 	e->lfu_counter = 77;
-	e->access_time = NOW_S - 3600;
+	entry_set_access_s(e, NOW_S - 3600);
 	db_touch(sh, e);
 	EXPECT_EQ_INT(e->lfu_counter, 77);
-	EXPECT_EQ_UINT(e->access_time, NOW_S);
+	EXPECT_EQ_UINT(entry_access_s(e), NOW_S & ENTRY_ACCESS_MASK);
+	EXPECT_EQ_UINT(entry_idle_s(e, NOW_S), 0);
 	/* LFU, factor 0 (+1 for sure), decay 1: 77 idle 60 minutes -> 17 + 1. */
 	REQUIRE_TRUE(set_cfg("maxmemory-policy", "allkeys-lfu"));
 	REQUIRE_TRUE(set_cfg("lfu-log-factor", "0"));
-	e->access_time = NOW_S - 60 * MIN_S;
+	entry_set_access_s(e, NOW_S - 60 * MIN_S);
 	db_touch(sh, e);
 	EXPECT_EQ_INT(e->lfu_counter, 18);
-	EXPECT_EQ_UINT(e->access_time, NOW_S);
+	EXPECT_EQ_UINT(entry_access_s(e), NOW_S & ENTRY_ACCESS_MASK);
 	shard_del(sh);
 	reset_cfg();
 }
@@ -663,7 +697,7 @@ TEST(test_allkeys_lru_make_room_evicts_the_idlest_keys)
 	for (unsigned i = 0; i < n; i++) {
 		struct entry *e = add_key(sh, "k:", i);
 		REQUIRE_TRUE(e);
-		e->access_time = NOW_S - (n - i) * 10;   /* k:0 the idlest */
+		entry_set_access_s(e, NOW_S - (n - i) * 10);   /* k:0 the idlest */
 		if (i % 3 == 0)
 			keyspace_set_expire(&sh->ks, e, NOW_MS + 3600000);
 	}
@@ -703,7 +737,7 @@ TEST(test_allkeys_lfu_make_room_evicts_the_least_frequently_used)
 			     *c = add_key(sh, "c:", i);
 		REQUIRE_TRUE(h && w && c);
 		h->lfu_counter = 200;
-		h->access_time = NOW_S - 190 * MIN_S;
+		entry_set_access_s(h, NOW_S - 190 * MIN_S);
 		w->lfu_counter = 20;
 		c->lfu_counter = 12;
 	}
@@ -773,7 +807,7 @@ TEST(test_make_room_evicts_at_most_1000_keys_per_call_and_resumes)
 static void put_handler(struct cmd_ctx *ctx)
 {
 	if (keyspace_insert(&ctx->sh->ks, ctx->argv[1].p, ctx->argv[1].len, ctx->argv[2].p,
-			    ctx->argv[2].len))
+			    ctx->argv[2].len, 0))
 		buf_append_str(ctx->out, "+OK\r\n");
 }
 
@@ -819,6 +853,7 @@ int main(void)
 	memset(value_bytes, 'v', sizeof(value_bytes));
 
 	RUN(test_allkeys_lru_chooses_the_longest_idle_key);
+	RUN(test_access_time_keeps_24_bits_and_idle_time_wraps_with_it);
 	RUN(test_volatile_lru_chooses_the_longest_idle_key_among_keys_with_a_ttl);
 	RUN(test_allkeys_lfu_chooses_the_lowest_decayed_counter);
 	RUN(test_volatile_lfu_chooses_the_lowest_decayed_counter_among_keys_with_a_ttl);

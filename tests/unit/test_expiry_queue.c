@@ -22,10 +22,7 @@ static void init_at_now(struct keyspace *ks, uint64_t seed)
 
 static struct entry *put(struct keyspace *ks, const char *key, int64_t expire_ms)
 {
-	struct entry *e = keyspace_insert(ks, key, strlen(key), "v", 1);
-	if (e && expire_ms)
-		keyspace_set_expire(ks, e, expire_ms);
-	return e;
+	return keyspace_insert(ks, key, strlen(key), "v", 1, expire_ms);
 }
 
 /* What expire.c does with a due record; returns the key deleted, or "". */
@@ -37,16 +34,16 @@ static const char *consume_due(struct keyspace *ks, int64_t now, char *deleted, 
 		if (!keyspace_holds(ks, r.e, r.hash_lo))
 			continue;
 		struct entry *e = r.e;
-		if (!e->expire_ms) {
+		if (!entry_expire_ms(e)) {
 			e->flags &= (uint8_t)~ENTRY_QUEUED;
 			continue;
 		}
-		if (e->expire_ms <= now) {
-			snprintf(deleted, n, "%.*s", (int)e->key_len, entry_key(e));
+		if (entry_expire_ms(e) <= now) {
+			snprintf(deleted, n, "%.*s", (int)entry_key_len(e), entry_key(e));
 			keyspace_delete(ks, e);
 			return deleted;
 		}
-		expiry_queue_push(&ks->expiring, &ks->heap, e, now);
+		expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), now);
 	}
 	return deleted;
 }
@@ -67,9 +64,9 @@ TEST(test_records_come_out_in_expiry_order)
 	int64_t last = 0;
 	unsigned popped = 0, ordered = 1;
 	while (expiry_queue_pop_due(&ks.expiring, NOW + 5000, &r)) {
-		if (r.e->expire_ms < last)
+		if (entry_expire_ms(r.e) < last)
 			ordered = 0;
-		last = r.e->expire_ms;
+		last = entry_expire_ms(r.e);
 		popped++;
 	}
 	EXPECT_EQ_UINT(popped, 200);
@@ -111,7 +108,7 @@ TEST(test_a_longer_ttl_needs_no_new_record_and_the_old_one_requeues)
 	init_at_now(&ks, 4);
 	struct entry *e = put(&ks, "a", NOW + 10);
 	EXPECT_TRUE(e->flags & ENTRY_QUEUED);
-	keyspace_set_expire(&ks, e, NOW + 500);
+	e = keyspace_set_expire(&ks, e, NOW + 500);
 	EXPECT_EQ_UINT(ks.expiring.n, 1);
 	/* Due at +10, but the key lives to +500: queued again, not deleted. */
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "") == 0);
@@ -127,7 +124,7 @@ TEST(test_a_shorter_ttl_is_queued_again_so_it_is_not_late)
 	char deleted[32];
 	init_at_now(&ks, 5);
 	struct entry *e = put(&ks, "a", NOW + 1000);
-	keyspace_set_expire(&ks, e, NOW + 10);
+	e = keyspace_set_expire(&ks, e, NOW + 10);
 	EXPECT_EQ_UINT(ks.expiring.n, 2);
 	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), NOW + 10);
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "a") == 0);
@@ -143,12 +140,12 @@ TEST(test_a_persisted_key_is_not_deleted_and_loses_its_queued_flag)
 	char deleted[32];
 	init_at_now(&ks, 6);
 	struct entry *e = put(&ks, "a", NOW + 10);
-	keyspace_set_expire(&ks, e, 0);
+	e = keyspace_set_expire(&ks, e, 0);
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "") == 0);
 	EXPECT_EQ_UINT(keyspace_size(&ks), 1);
 	EXPECT_TRUE(!(e->flags & ENTRY_QUEUED));
 	/* A TTL set again is queued again. */
-	keyspace_set_expire(&ks, e, NOW + 50);
+	e = keyspace_set_expire(&ks, e, NOW + 50);
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 50, deleted, sizeof(deleted)), "a") == 0);
 	keyspace_free(&ks);
 }
@@ -173,9 +170,9 @@ TEST(test_holds_rejects_an_address_not_in_the_table)
 	init_at_now(&ks, 8);
 	struct entry *a = put(&ks, "a", 0);
 	struct entry stranger = { 0 };
-	EXPECT_TRUE(keyspace_holds(&ks, a, (uint32_t)a->hash));
-	EXPECT_TRUE(!keyspace_holds(&ks, a, (uint32_t)a->hash + 1)); /* same address, other key */
-	EXPECT_TRUE(!keyspace_holds(&ks, &stranger, (uint32_t)a->hash));
+	EXPECT_TRUE(keyspace_holds(&ks, a, keyspace_entry_tag(&ks, a)));
+	EXPECT_TRUE(!keyspace_holds(&ks, a, keyspace_entry_tag(&ks, a) + 1)); /* same address, other key */
+	EXPECT_TRUE(!keyspace_holds(&ks, &stranger, keyspace_entry_tag(&ks, a)));
 	keyspace_free(&ks);
 }
 

@@ -37,7 +37,7 @@ static size_t val_of(char *buf, unsigned id)
 static unsigned id_of(const struct entry *e)
 {
 	char tmp[24];
-	size_t n = e->key_len < sizeof(tmp) - 1 ? e->key_len : sizeof(tmp) - 1;
+	size_t n = entry_key_len(e) < sizeof(tmp) - 1 ? entry_key_len(e) : sizeof(tmp) - 1;
 
 	memcpy(tmp, entry_key(e), n);
 	tmp[n] = '\0';
@@ -91,7 +91,7 @@ static struct entry *put(struct keyspace *ks, unsigned id)
 {
 	char k[24], v[48];
 	size_t kl = key_of(k, id), vl = val_of(v, id);
-	struct entry *e = keyspace_insert(ks, k, kl, v, vl);
+	struct entry *e = keyspace_insert(ks, k, kl, v, vl, 0);
 
 	if (e)
 		g_entry_bytes += shard_heap_block_size(e);
@@ -129,7 +129,7 @@ static bool holds(struct keyspace *ks, unsigned id)
 	size_t kl = key_of(k, id), vl = val_of(v, id);
 	struct entry *e = keyspace_find(ks, k, kl);
 
-	return e && e->key_len == kl && memcmp(entry_key(e), k, kl) == 0 && e->val_len == vl &&
+	return e && entry_key_len(e) == kl && memcmp(entry_key(e), k, kl) == 0 && entry_val_len(e) == vl &&
 	       memcmp(entry_val(e), v, vl) == 0 && e->type == TYPE_STRING;
 }
 
@@ -244,20 +244,6 @@ static bool grow_into_rehash(struct keyspace *ks, unsigned *next, uint64_t min)
 	return false;
 }
 
-/* Which table holds e right now: 0, 1, or -1 for neither. */
-static int table_of(const struct keyspace *ks, const struct entry *e)
-{
-	for (int i = 0; i < 2; i++) {
-		const struct ht_table *t = &ks->t[i];
-		if (!t->buckets)
-			continue;
-		for (const struct entry *p = t->buckets[e->hash & t->mask]; p; p = p->next)
-			if (p == e)
-				return i;
-	}
-	return -1;
-}
-
 TEST(test_rehash_in_progress_insert_find_delete_see_both_tables)
 {
 	struct keyspace ks;
@@ -289,7 +275,7 @@ TEST(test_rehash_in_progress_insert_find_delete_see_both_tables)
 		struct entry *e = NULL;
 		for (uint64_t b = t->mask + 1; b-- > 0 && !e;)
 			e = t->buckets[b];
-		REQUIRE_TRUE(e != NULL && table_of(&ks, e) == (int)(k % 2));
+		REQUIRE_TRUE(e != NULL && keyspace_table_of(&ks, e) == (int)(k % 2));
 		unsigned id = id_of(e);
 		REQUIRE_TRUE(id < sizeof(gone));
 		drop(&ks, e);
@@ -366,15 +352,15 @@ TEST(test_keys_are_binary_and_compared_by_length_and_bytes)
 	keyspace_init(&ks, 3);
 	for (int i = 0; i < 6; i++) {
 		char v = (char)('0' + i);
-		e[i] = keyspace_insert(&ks, keys[i].k, keys[i].n, &v, 1);
+		e[i] = keyspace_insert(&ks, keys[i].k, keys[i].n, &v, 1, 0);
 		REQUIRE_TRUE(e[i] != NULL);
 	}
 	for (int i = 0; i < 6; i++) {
 		EXPECT_TRUE(keyspace_find(&ks, keys[i].k, keys[i].n) == e[i]);
-		EXPECT_EQ_UINT(e[i]->key_len, keys[i].n);
-		EXPECT_EQ_UINT(e[i]->val_len, 1);
+		EXPECT_EQ_UINT(entry_key_len(e[i]), keys[i].n);
+		EXPECT_EQ_UINT(entry_val_len(e[i]), 1);
 		EXPECT_EQ_INT(entry_val(e[i])[0], '0' + i);
-		EXPECT_EQ_INT(e[i]->expire_ms, 0);
+		EXPECT_EQ_INT(entry_expire_ms(e[i]), 0);
 	}
 	EXPECT_TRUE(keyspace_find(&ks, "b", 1) == NULL);
 	EXPECT_TRUE(keyspace_find(&ks, "a\0\0", 3) == NULL);
@@ -405,7 +391,7 @@ static void grow_every_value(struct keyspace *ks, unsigned n, unsigned *lost, un
 			continue;
 		}
 		char old[48];
-		size_t ol = e->val_len;
+		size_t ol = entry_val_len(e);
 		memcpy(old, entry_val(e), ol);
 		size_t old_block = shard_heap_block_size(e);
 		struct entry *m = keyspace_resize_value(ks, e, 2000, false);
@@ -414,7 +400,7 @@ static void grow_every_value(struct keyspace *ks, unsigned n, unsigned *lost, un
 			continue;
 		}
 		g_entry_bytes += shard_heap_block_size(m) - old_block;
-		*bad += m->val_len != 2000 || m->val_cap != 4000 ||
+		*bad += entry_val_len(m) != 2000 || entry_val_cap(m) != 4000 ||
 			memcmp(entry_val(m), old, ol) != 0;
 		memset(entry_val(m) + ol, 'x', 2000 - ol);
 		*lost += get(ks, i) != m;
@@ -463,28 +449,28 @@ TEST(test_resize_value_capacity_rules)
 
 	g_entry_bytes = 0;
 	keyspace_init(&ks, 5);
-	e = keyspace_insert(&ks, "key", 3, "0123456789", 10);
+	e = keyspace_insert(&ks, "key", 3, "0123456789", 10, 0);
 	REQUIRE_TRUE(e != NULL);
 	size_t charged = 0;
 	retally(&charged, e);
-	EXPECT_EQ_UINT(e->val_cap, 10);
+	EXPECT_EQ_UINT(entry_val_cap(e), 10);
 
 	/* Shorter, not exact: stays put, keeps its capacity. */
 	m = keyspace_resize_value(&ks, e, 4, false);
 	EXPECT_TRUE(m == e);
-	EXPECT_EQ_UINT(m->val_len, 4);
-	EXPECT_EQ_UINT(m->val_cap, 10);
+	EXPECT_EQ_UINT(entry_val_len(m), 4);
+	EXPECT_EQ_UINT(entry_val_cap(m), 10);
 	/* Same capacity, exact: stays put. */
 	m = keyspace_resize_value(&ks, m, 10, true);
 	EXPECT_TRUE(m == e);
-	EXPECT_EQ_UINT(m->val_len, 10);
+	EXPECT_EQ_UINT(entry_val_len(m), 10);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	/* Shorter, exact: shrinks to fit, keeping the leading bytes. */
 	m = keyspace_resize_value(&ks, m, 6, true);
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_cap, 6);
-	EXPECT_EQ_UINT(m->val_len, 6);
+	EXPECT_EQ_UINT(entry_val_cap(m), 6);
+	EXPECT_EQ_UINT(entry_val_len(m), 6);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
 	EXPECT_TRUE(keyspace_find(&ks, "key", 3) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
@@ -492,15 +478,15 @@ TEST(test_resize_value_capacity_rules)
 	m = keyspace_resize_value(&ks, m, 100, false);
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_cap, 200);
+	EXPECT_EQ_UINT(entry_val_cap(m), 200);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	/* ...and adds 1 MiB above it. */
 	m = keyspace_resize_value(&ks, m, 1u << 20, false);
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_cap, 2u << 20);
-	EXPECT_EQ_UINT(m->val_len, 1u << 20);
+	EXPECT_EQ_UINT(entry_val_cap(m), 2u << 20);
+	EXPECT_EQ_UINT(entry_val_len(m), 1u << 20);
 	EXPECT_EQ_MEM(entry_val(m), "012345", 6);
 	EXPECT_TRUE(keyspace_find(&ks, "key", 3) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
@@ -520,7 +506,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	keyspace_init(&ks, 9);
 	for (unsigned i = 0; i < 50; i++)
 		put(&ks, i);
-	e = keyspace_insert(&ks, "s", 1, big, 100);
+	e = keyspace_insert(&ks, "s", 1, big, 100, 0);
 	REQUIRE_TRUE(e != NULL);
 	size_t charged = 0;
 	retally(&charged, e);
@@ -529,14 +515,14 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	/* Fits with little waste: same allocation. */
 	m = keyspace_set_value(&ks, e, big, 90);
 	EXPECT_TRUE(m == e);
-	EXPECT_EQ_UINT(m->val_cap, 100);
-	EXPECT_EQ_UINT(m->val_len, 90);
+	EXPECT_EQ_UINT(entry_val_cap(m), 100);
+	EXPECT_EQ_UINT(entry_val_len(m), 90);
 	/* Would waste 95 of 100 bytes: shrinks to fit. */
 	m = keyspace_set_value(&ks, m, "12345", 5);
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_cap, 5);
-	EXPECT_EQ_UINT(m->val_len, 5);
+	EXPECT_EQ_UINT(entry_val_cap(m), 5);
+	EXPECT_EQ_UINT(entry_val_len(m), 5);
 	EXPECT_EQ_MEM(entry_val(m), "12345", 5);
 	EXPECT_EQ_INT(m->encoding, ENC_INT);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
@@ -545,7 +531,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	m = keyspace_set_value(&ks, m, big, sizeof(big));
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_cap, sizeof(big));
+	EXPECT_EQ_UINT(entry_val_cap(m), sizeof(big));
 	EXPECT_EQ_MEM(entry_val(m), big, sizeof(big));
 	EXPECT_EQ_INT(m->encoding, ENC_RAW);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
@@ -553,8 +539,8 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	m = keyspace_set_value(&ks, m, "", 0);
 	REQUIRE_TRUE(m != NULL);
 	retally(&charged, m);
-	EXPECT_EQ_UINT(m->val_len, 0);
-	EXPECT_EQ_UINT(m->val_cap, 0);
+	EXPECT_EQ_UINT(entry_val_len(m), 0);
+	EXPECT_EQ_UINT(entry_val_cap(m), 0);
 	EXPECT_EQ_INT(m->encoding, ENC_EMBSTR);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
@@ -582,17 +568,17 @@ TEST(test_expires_counts_keys_with_a_ttl)
 	/* A new TTL on a key that had one is not a new key with a TTL. */
 	keyspace_set_expire(&ks, get(&ks, 0), 5);
 	EXPECT_EQ_UINT(ks.expires, 250);
-	EXPECT_EQ_INT(get(&ks, 0)->expire_ms, 5);
+	EXPECT_EQ_INT(entry_expire_ms(get(&ks, 0)), 5);
 	/* Clearing one that has none changes nothing. */
 	keyspace_set_expire(&ks, get(&ks, 1), 0);
 	EXPECT_EQ_UINT(ks.expires, 250);
 	keyspace_set_expire(&ks, get(&ks, 4), 0);
 	EXPECT_EQ_UINT(ks.expires, 249);
-	EXPECT_EQ_INT(get(&ks, 4)->expire_ms, 0);
+	EXPECT_EQ_INT(entry_expire_ms(get(&ks, 4)), 0);
 	/* Moving an entry keeps its TTL. */
 	e = keyspace_resize_value(&ks, get(&ks, 8), 5000, true);
 	REQUIRE_TRUE(e != NULL);
-	EXPECT_EQ_INT(e->expire_ms, 1000008);
+	EXPECT_EQ_INT(entry_expire_ms(e), 1000008);
 	EXPECT_EQ_UINT(ks.expires, 249);
 	/* Deleting keys with and without a TTL. */
 	drop(&ks, get(&ks, 1));
@@ -601,6 +587,36 @@ TEST(test_expires_counts_keys_with_a_ttl)
 	EXPECT_EQ_UINT(ks.expires, 248);
 	keyspace_clear(&ks);
 	EXPECT_EQ_UINT(ks.expires, 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_insert_with_a_ttl_is_counted_and_queued_as_set_expire_would)
+{
+	struct keyspace ks;
+
+	keyspace_init(&ks, 14);
+	ks.clock_ms = 1000;
+	struct entry *a = keyspace_insert(&ks, "a", 1, "v", 1, 5000);
+	REQUIRE_TRUE(a != NULL);
+	EXPECT_EQ_INT(entry_expire_ms(a), 5000);
+	EXPECT_EQ_UINT(ks.expires, 1);
+	EXPECT_EQ_UINT(ks.volatile_bytes, shard_heap_block_size(a));
+	EXPECT_EQ_UINT(ks.expiring.n, 1);
+	EXPECT_TRUE(a->flags & ENTRY_QUEUED);
+	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), 5000);
+	/* 0 is no TTL. */
+	struct entry *b = keyspace_insert(&ks, "b", 1, "v", 1, 0);
+	REQUIRE_TRUE(b != NULL);
+	EXPECT_EQ_INT(entry_expire_ms(b), 0);
+	EXPECT_EQ_UINT(ks.expires, 1);
+	EXPECT_TRUE(!(b->flags & ENTRY_QUEUED));
+	/* A TTL already past is kept as given: the keyspace never expires. */
+	struct entry *c = keyspace_insert(&ks, "c", 1, "v", 1, 10);
+	REQUIRE_TRUE(c != NULL);
+	EXPECT_EQ_INT(entry_expire_ms(c), 10);
+	EXPECT_EQ_UINT(ks.expires, 2);
+	EXPECT_TRUE(keyspace_find(&ks, "c", 1) == c);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 3);
 	keyspace_free(&ks);
 }
 
@@ -632,7 +648,7 @@ TEST(test_encoding_boundaries_match_redis)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char k[24];
 		size_t kl = key_of(k, (unsigned)i);
-		struct entry *e = keyspace_insert(&ks, k, kl, cases[i].v, strlen(cases[i].v));
+		struct entry *e = keyspace_insert(&ks, k, kl, cases[i].v, strlen(cases[i].v), 0);
 		REQUIRE_TRUE(e != NULL);
 		if (e->encoding != cases[i].enc) {
 			printf("    \"%s\": encoding %d, wanted %d\n", cases[i].v, e->encoding,
@@ -683,7 +699,7 @@ TEST(test_encoding_is_int_exactly_for_canonical_long_longs)
 	unsigned wrong = 0;
 
 	keyspace_init(&ks, 19);
-	struct entry *e = keyspace_insert(&ks, "k", 1, "", 0);
+	struct entry *e = keyspace_insert(&ks, "k", 1, "", 0, 0);
 	REQUIRE_TRUE(e != NULL);
 	for (int i = 0; i < 40000; i++) {
 		char v[32];
@@ -726,7 +742,7 @@ static void count_entry(void *arg, struct entry *e)
 	struct scan_ctx *c = arg;
 	unsigned id = id_of(e);
 
-	if (keyspace_find(c->ks, entry_key(e), e->key_len) != e)
+	if (keyspace_find(c->ks, entry_key(e), entry_key_len(e)) != e)
 		c->ghosts++;
 	if (id < c->nids)
 		c->seen[id]++;
@@ -1028,7 +1044,7 @@ TEST(test_random_returns_existing_entries_and_null_when_empty)
 		}
 		for (int i = 0; i < 5000; i++) {
 			struct entry *e = keyspace_random(&ks, splitmix, &rng);
-			wrong += !e || keyspace_find(&ks, entry_key(e), e->key_len) != e;
+			wrong += !e || keyspace_find(&ks, entry_key(e), entry_key_len(e)) != e;
 		}
 		EXPECT_EQ_UINT(wrong, 0);
 	}
@@ -1113,6 +1129,7 @@ int main(void)
 	RUN(test_resize_value_capacity_rules);
 	RUN(test_set_value_reuses_or_moves_and_reencodes);
 	RUN(test_expires_counts_keys_with_a_ttl);
+	RUN(test_insert_with_a_ttl_is_counted_and_queued_as_set_expire_would);
 	RUN(test_encoding_boundaries_match_redis);
 	RUN(test_encoding_is_int_exactly_for_canonical_long_longs);
 	RUN(test_scan_of_empty_keyspace_ends_at_once);
