@@ -365,7 +365,7 @@ struct keys_walk {
 	struct shard *sh;
 	struct buf pattern;       /* owned copy: the command's arguments go away */
 	bool all;
-	bool paused;              /* holds keyspace resize_paused */
+	bool paused;              /* holds keyspace_pause_merges() */
 	uint64_t cursor;
 	long long count;
 	struct buf bulks;         /* "$len\r\nkey\r\n" for each match */
@@ -386,8 +386,10 @@ static void keys_visit(void *arg, struct entry *e)
 static bool keys_slice(struct shard *sh, void *state, struct buf *out)
 {
 	struct keys_walk *w = state;
-	for (unsigned i = 0; i < JOB_SLICE_WORK; i++) {
-		w->cursor = keyspace_scan(&sh->ks, w->cursor, keys_visit, w);
+	for (unsigned work = 0; work < JOB_SLICE_WORK;) {
+		unsigned slots;
+		w->cursor = keyspace_scan(&sh->ks, w->cursor, keys_visit, w, &slots);
+		work += slots + 1;
 		if (w->cursor == 0) {
 			reply_array(out, w->count);
 			buf_append(out, buf_head(&w->bulks), buf_live(&w->bulks));
@@ -401,7 +403,7 @@ static void keys_walk_free(void *state)
 {
 	struct keys_walk *w = state;
 	if (w->paused)
-		w->sh->ks.resize_paused--;
+		keyspace_resume_merges(&w->sh->ks);
 	buf_free(&w->pattern);
 	buf_free(&w->bulks);
 	free(w);
@@ -417,7 +419,7 @@ void cmd_keys(struct cmd_ctx *ctx)
 	w->sh = ctx->sh;
 	w->all = is_match_all(&ctx->argv[1]);
 	buf_append(&w->pattern, ctx->argv[1].p, ctx->argv[1].len);
-	ctx->sh->ks.resize_paused++;
+	keyspace_pause_merges(&ctx->sh->ks);
 	w->paused = true;
 	if (keys_slice(ctx->sh, w, ctx->out)) {
 		keys_walk_free(w); /* small enough for one slice */
@@ -664,9 +666,11 @@ static bool parse_scan_opts(struct cmd_ctx *ctx, struct scan_opts *o)
 	return true;
 }
 
-/* Redis stops after COUNT*10 empty-ish steps; we also cap one call's bucket
- * visits, about one job slice's worth, so that SCAN COUNT 100000 cannot
- * stall the shard: it returns fewer keys and a cursor to go on. */
+/* Redis stops after COUNT*10 empty-ish steps; we count table slots looked
+ * at and cap one call at about ten job slices' worth, so that SCAN COUNT
+ * 100000 cannot stall the shard: it returns fewer keys and a cursor to go
+ * on. A call visits whole table segments, so even COUNT 1 may return a few
+ * hundred keys (COUNT is a hint, as in Redis). */
 #define SCAN_MAX_STEPS 10000
 
 /* The cursor a client gets back: the rest of this table, or the start of
@@ -722,10 +726,12 @@ void cmd_scan_shard(struct cmd_ctx *ctx)
 
 	struct entry_list seen = { 0 };
 	uint64_t tc = scan_cursor_table(cursor);
-	long long steps = o.count > SCAN_MAX_STEPS / 10 ? SCAN_MAX_STEPS : o.count * 10;
-	do
-		tc = keyspace_scan(&sh->ks, tc, scan_visit, &seen);
-	while (tc && steps-- > 0 && (long long)seen.n < o.count);
+	long long budget = o.count > SCAN_MAX_STEPS / 10 ? SCAN_MAX_STEPS : o.count * 10;
+	unsigned slots;
+	do {
+		tc = keyspace_scan(&sh->ks, tc, scan_visit, &seen, &slots);
+		budget -= slots + 1;
+	} while (tc && budget > 0 && (long long)seen.n < o.count);
 	if (seen.oom) {
 		free(seen.v);
 		reply_error(ctx->out, ERR_OOM);

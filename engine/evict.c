@@ -11,7 +11,7 @@
 #define SAMPLE_MAX 64               /* maxmemory-samples' upper bound */
 /* volatile-*: random picks tried per wanted sample before scanning. */
 #define VOLATILE_TRIES_PER_SAMPLE 8
-#define VOLATILE_SCAN_BUCKETS 1024
+#define VOLATILE_SCAN_SEGMENTS 4
 
 uint64_t evict_budget(const struct shard *sh)
 {
@@ -96,8 +96,8 @@ static unsigned sample_volatile(struct shard *sh, struct entry **cand, unsigned 
 			cand[n++] = e;
 	}
 	struct ttl_scan scan = { cand, n, want };
-	for (unsigned b = 0; scan.n == 0 && b < VOLATILE_SCAN_BUCKETS; b++)
-		sh->evict_cursor = keyspace_scan(&sh->ks, sh->evict_cursor, collect_with_ttl, &scan);
+	for (unsigned s = 0; scan.n == 0 && s < VOLATILE_SCAN_SEGMENTS; s++)
+		sh->evict_cursor = keyspace_scan(&sh->ks, sh->evict_cursor, collect_with_ttl, &scan, NULL);
 	return scan.n;
 }
 

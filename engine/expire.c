@@ -69,7 +69,7 @@ int64_t expire_next_in_ms(const struct shard *sh)
 /* keyspace_scan forbids deleting inside its callback, so expired entries are
  * collected first; a slice is small, so a fixed array suffices and any excess
  * waits for the next slice. */
-#define EXPIRE_BATCH 256
+#define EXPIRE_BATCH 1024
 
 struct expired_batch {
 	struct shard *sh;
@@ -92,15 +92,15 @@ static void collect_expired(void *ctx, struct entry *e)
 	}
 }
 
-uint64_t expire_active_cycle(struct shard *sh, unsigned buckets)
+uint64_t expire_active_cycle(struct shard *sh, unsigned segments)
 {
 	if (sh->ks.expires == 0)
 		return 0;
 	uint64_t deleted = 0;
 	struct expired_batch batch = { .sh = sh };
-	for (unsigned i = 0; i < buckets; i++) {
-		sh->expire_cursor = keyspace_scan(&sh->ks, sh->expire_cursor, collect_expired, &batch);
-		if (batch.n >= EXPIRE_BATCH / 2 || sh->expire_cursor == 0 || i + 1 == buckets) {
+	for (unsigned i = 0; i < segments; i++) {
+		sh->expire_cursor = keyspace_scan(&sh->ks, sh->expire_cursor, collect_expired, &batch, NULL);
+		if (batch.n >= EXPIRE_BATCH / 2 || sh->expire_cursor == 0 || i + 1 == segments) {
 			for (unsigned j = 0; j < batch.n; j++)
 				expire_delete(sh, batch.found[j]);
 			deleted += batch.n;

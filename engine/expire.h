@@ -29,9 +29,9 @@ bool expire_due(struct shard *sh, unsigned budget);
 /* Milliseconds until the next queued expiry (0 if due now), or -1. */
 int64_t expire_next_in_ms(const struct shard *sh);
 
-/* Visit up to `buckets` buckets from the shard's expiry cursor, deleting
+/* Visit up to `segments` table segments from the shard's expiry cursor, deleting
  * expired keys and queueing keys with a TTL that are not queued. */
-uint64_t expire_active_cycle(struct shard *sh, unsigned buckets);
+uint64_t expire_active_cycle(struct shard *sh, unsigned segments);
 
 /* Sample keys for expired_stale_perc and avg_ttl (once per tick). */
 void expire_sample_stats(struct shard *sh);

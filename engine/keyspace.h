@@ -1,23 +1,34 @@
-/* One shard's slice of the keyspace: a chained hash table that grows and
- * shrinks by incremental rehashing (a few buckets move on every write and on
- * idle ticks), so no insert pays for a whole-table rehash.
+/* One shard's slice of the keyspace: entries in a segmented hash table
+ * (seg_table.h) that grows one small segment at a time, so no insert pays
+ * for rehashing the whole table.
  *
- * Entry layout: one allocation per key holding the header, the key bytes and
- * the value bytes, so a small SET costs one malloc:
+ * Entry layout: one allocation per key holding an 8-byte header, the
+ * optional parts, the key bytes and the value bytes, so a small SET costs
+ * one malloc and 8 bytes of header:
  *
- *   +--------------------------+---------------+------------------------+
- *   | struct entry (48 bytes)  | key[key_len]  | value[val_cap]         |
- *   +--------------------------+---------------+------------------------+
+ *   +-----------+------------------+-------------+-----+-------------------+
+ *   | header 8  | [key_len val_len | [expire_ms] | key | value (up to the  |
+ *   |           |  u32 u32]        |  8 bytes]   |     |  block's end)     |
+ *   +-----------+------------------+-------------+-----+-------------------+
+ *
+ * - Lengths live in the header (key <= 255, value <= 65535 bytes) or, with
+ *   ENTRY_LONG, in two 32-bit words after it.
+ * - expire_ms is there only with ENTRY_HAS_TTL: a key without a TTL pays
+ *   nothing for expiry. Giving a key its first TTL moves it to a bigger
+ *   block (keyspace_set_expire() returns the new address).
+ * - The hash is not stored (the table keeps 16 bits of it beside the
+ *   pointer) and neither is the value's capacity (the block's usable size
+ *   says it).
+ * - Access time: seconds, 24 bits, as Redis's LRU clock (wraps every 194
+ *   days); the LFU counter beside it.
  *
  * Only strings exist so far; `type` leaves room for the others.
  * The keyspace never looks at expiry itself: engine/expire.c does, through
  * entry_expire_ms(), so that the expiry policy stays in one file.
  *
- * Outside keyspace.c and expiry_queue.c, entry fields are read through the
- * accessors below (lfu_counter, type, encoding and flags excepted: those
- * stay plain bytes), and key_len, val_len, val_cap and expire_ms are only
- * ever written by keyspace.c; next and hash are keyspace.c's alone. So the
- * header's layout can change here without touching the commands.
+ * Outside keyspace.c, entry fields are read through the accessors below
+ * (lfu_counter, type, encoding and flags excepted), and lengths and
+ * expiry are only ever written by keyspace.c.
  */
 #ifndef TESSERA_KEYSPACE_H
 #define TESSERA_KEYSPACE_H
@@ -25,8 +36,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "expiry_queue.h"
+#include "seg_table.h"
 #include "shard_heap.h"
 
 enum value_type { TYPE_STRING = 0 };
@@ -35,33 +48,68 @@ enum value_type { TYPE_STRING = 0 };
 enum string_encoding { ENC_RAW = 0, ENC_EMBSTR = 1, ENC_INT = 2 };
 
 struct entry {
-	struct entry *next;
-	int64_t expire_ms;        /* absolute Unix time in ms; 0 = no TTL */
-	uint64_t hash;
-	uint32_t key_len;
-	uint32_t val_len;
-	uint32_t val_cap;
-	uint32_t access_time;     /* seconds mod 2^24 (entry_set_access_s) */
-	uint8_t type;             /* enum value_type */
-	uint8_t encoding;         /* enum string_encoding */
+	uint8_t flags : 4;        /* ENTRY_* */
+	uint8_t type : 2;         /* enum value_type */
+	uint8_t encoding : 2;     /* enum string_encoding */
 	uint8_t lfu_counter;
-	uint8_t flags;            /* ENTRY_* */
-	char data[];              /* key bytes, then value bytes */
+	uint16_t short_val_len;   /* without ENTRY_LONG */
+	uint32_t access_s : 24;   /* seconds mod 2^24 (entry_set_access_s) */
+	uint32_t short_key_len : 8;
+	char data[];              /* [lengths] [expire_ms] key value */
 };
 
 /* A record for this entry waits in the keyspace's expiry queue. */
 #define ENTRY_QUEUED 0x01
+/* expire_ms is stored (it may be 0 again after PERSIST). */
+#define ENTRY_HAS_TTL 0x02
+/* Lengths are two uint32_t after the header, not in it. */
+#define ENTRY_LONG 0x04
+#define ENTRY_LONG_LENGTHS_SIZE 8
 
-_Static_assert(sizeof(struct entry) == 48, "entry header size is part of the memory budget");
+_Static_assert(sizeof(struct entry) == 8, "entry header size is part of the memory budget");
 
-static inline const char *entry_key(const struct entry *e) { return e->data; }
-static inline char *entry_val(struct entry *e) { return e->data + e->key_len; }
-static inline uint32_t entry_key_len(const struct entry *e) { return e->key_len; }
-static inline uint32_t entry_val_len(const struct entry *e) { return e->val_len; }
-/* Value bytes the entry holds room for (>= entry_val_len). */
-static inline uint32_t entry_val_cap(const struct entry *e) { return e->val_cap; }
+static inline uint32_t entry_key_len(const struct entry *e)
+{
+	uint32_t l;
+	if (!(e->flags & ENTRY_LONG))
+		return e->short_key_len;
+	memcpy(&l, e->data, sizeof(l));
+	return l;
+}
+
+static inline uint32_t entry_val_len(const struct entry *e)
+{
+	uint32_t l;
+	if (!(e->flags & ENTRY_LONG))
+		return e->short_val_len;
+	memcpy(&l, e->data + sizeof(l), sizeof(l));
+	return l;
+}
+
+static inline size_t entry_lengths_size(const struct entry *e)
+{
+	return e->flags & ENTRY_LONG ? ENTRY_LONG_LENGTHS_SIZE : 0;
+}
+
 /* Absolute Unix time in ms; 0 = no TTL. Set through keyspace_set_expire(). */
-static inline int64_t entry_expire_ms(const struct entry *e) { return e->expire_ms; }
+static inline int64_t entry_expire_ms(const struct entry *e)
+{
+	int64_t ms;
+	if (!(e->flags & ENTRY_HAS_TTL))
+		return 0;
+	memcpy(&ms, e->data + entry_lengths_size(e), sizeof(ms));
+	return ms;
+}
+
+static inline const char *entry_key(const struct entry *e)
+{
+	return e->data + entry_lengths_size(e) + (e->flags & ENTRY_HAS_TTL ? sizeof(int64_t) : 0);
+}
+
+static inline char *entry_val(struct entry *e)
+{
+	return (char *)entry_key(e) + entry_key_len(e);
+}
 
 /* The access time is kept as Redis keeps its LRU clock: whole seconds,
  * low 24 bits only (it wraps every 194 days). Idle times are therefore
@@ -72,12 +120,12 @@ static inline int64_t entry_expire_ms(const struct entry *e) { return e->expire_
 /* The stored access time: seconds, low 24 bits. */
 static inline uint32_t entry_access_s(const struct entry *e)
 {
-	return e->access_time & ENTRY_ACCESS_MASK;
+	return e->access_s;
 }
 
 static inline void entry_set_access_s(struct entry *e, uint32_t now_s)
 {
-	e->access_time = now_s & ENTRY_ACCESS_MASK;
+	e->access_s = now_s & ENTRY_ACCESS_MASK;
 }
 
 /* Seconds since the last access at `now_s` (Unix seconds), mod 2^24. */
@@ -86,31 +134,22 @@ static inline uint32_t entry_idle_s(const struct entry *e, uint32_t now_s)
 	return (now_s - entry_access_s(e)) & ENTRY_ACCESS_MASK;
 }
 
-struct ht_table {
-	struct entry **buckets;
-	uint64_t mask;            /* size - 1; size is a power of two, 0 buckets = empty */
-	uint64_t used;
-};
+/* Value bytes the entry's block has room for (>= entry_val_len). */
+size_t entry_val_cap(const struct entry *e);
 
 struct keyspace {
-	struct ht_table t[2];     /* t[1] is non-empty only while rehashing */
-	int64_t rehash_index;     /* next bucket of t[0] to move; -1 = not rehashing */
+	struct seg_table table;
 	uint64_t expires;         /* keys with a TTL */
 	uint64_t volatile_bytes;  /* heap bytes of the entries with a TTL */
 	uint64_t seed;
-	struct shard_heap heap;   /* entries and tables; see shard_heap.h */
-	/* While non-zero, no entry moves between buckets (no resize starts,
-	 * no rehash step runs): an iteration spread over many slices (KEYS)
-	 * then sees every key exactly once. Inserts still succeed; chains
-	 * just grow until it is over. */
-	unsigned resize_paused;
+	struct shard_heap heap;   /* entries and the table; see shard_heap.h */
 	/* Every key with a TTL, in order of expiry (expiry_queue.h): filled
 	 * by keyspace_set_expire(), drained by engine/expire.c. */
 	struct expiry_queue expiring;
 	int64_t clock_ms;         /* the owner's clock, kept current by the shard */
 };
 
-/* Bytes the keyspace holds: entries and bucket arrays, as allocated. */
+/* Bytes the keyspace holds: entries and the table, as allocated. */
 static inline uint64_t keyspace_memory(const struct keyspace *ks)
 {
 	return ks->heap.used;
@@ -151,37 +190,36 @@ void keyspace_delete(struct keyspace *ks, struct entry *e);
 struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
 
 /* What an expiry record stores to recognise `e` later (keyspace_holds()):
- * today the low 32 bits of its hash. */
-static inline uint32_t keyspace_entry_tag(const struct keyspace *ks, const struct entry *e)
-{
-	(void)ks;
-	return (uint32_t)e->hash;
-}
+ * 32 bits of its hash (seg_table_tag()). */
+uint32_t keyspace_entry_tag(const struct keyspace *ks, const struct entry *e);
 
-/* Is `e` (whose keyspace_entry_tag() was hash_lo) still an entry of this
+/* Is `e` (whose keyspace_entry_tag() was `tag`) still an entry of this
  * keyspace? For records that name entries by address: never reads *e
  * unless it is found in the table. */
-bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t hash_lo);
-
-/* Which table holds `e`: 0, 1, or -1 for neither (for checks and tests;
- * walks one chain per table). */
-int keyspace_table_of(const struct keyspace *ks, const struct entry *e);
+bool keyspace_holds(const struct keyspace *ks, const struct entry *e, uint32_t tag);
 
 static inline uint64_t keyspace_size(const struct keyspace *ks)
 {
-	return ks->t[0].used + ks->t[1].used;
+	return seg_table_size(&ks->table);
 }
 
-/* Move up to n buckets of an ongoing rehash. Returns true if more remain. */
-bool keyspace_rehash_step(struct keyspace *ks, int n);
-/* Periodic upkeep: start a shrink the writes did not, then rehash n buckets. */
+/* Periodic upkeep: shrink or merge up to n sparse segments. */
 bool keyspace_tick(struct keyspace *ks, int n);
 
-/* Reverse-binary cursor scan (see keyspace.c for why it survives resizing).
- * Calls fn for every entry of the bucket(s) at `cursor`, returns the next
- * cursor, 0 when the scan is complete. fn must not insert or delete. */
+/* While paused (nested), no two segments merge, so a walk spread over many
+ * slices (KEYS) sees every key exactly once. Inserts still succeed. */
+static inline void keyspace_pause_merges(struct keyspace *ks) { seg_table_pause_merges(&ks->table); }
+static inline void keyspace_resume_merges(struct keyspace *ks) { seg_table_resume_merges(&ks->table); }
+
+/* Cursor scan, one table segment per call (see seg_table.h for why a
+ * cursor survives growth and shrink). Calls fn for every entry of the
+ * segment at `cursor`, returns the next cursor, 0 when the scan is complete.
+ * `slots` (if not NULL) gets the work done: slots looked at, at most about
+ * KEYSPACE_SCAN_SLOTS. fn must not insert or delete. */
+#define KEYSPACE_SCAN_SLOTS (SEG_MAX_BUCKETS * SEG_BUCKET_SLOTS)
 typedef void (*keyspace_scan_fn)(void *ctx, struct entry *e);
-uint64_t keyspace_scan(struct keyspace *ks, uint64_t cursor, keyspace_scan_fn fn, void *ctx);
+uint64_t keyspace_scan(struct keyspace *ks, uint64_t cursor, keyspace_scan_fn fn, void *ctx,
+		       unsigned *slots);
 
 /* A random entry (fair enough for RANDOMKEY), NULL if empty. */
 struct entry *keyspace_random(struct keyspace *ks, uint64_t (*rand64)(void *), void *rng);
@@ -194,11 +232,10 @@ void keyspace_clear(struct keyspace *ks);
  * keyspace_free_detached(). Counts (keys, expires) drop at once; the bytes
  * stay charged to the heap until freed. */
 struct detached_tables {
-	struct ht_table t[2];
-	uint64_t bucket;          /* next bucket to free, across t[0] then t[1] */
+	struct seg_table table;
 };
 void keyspace_detach(struct keyspace *ks, struct detached_tables *out);
-/* Free up to `budget` buckets' worth; true when all is freed. */
+/* Free up to `budget` table slots' worth; true when all is freed. */
 bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsigned budget);
 
 #endif

@@ -26,8 +26,9 @@
 /* shard_tick's period: active expiry slices and idle-client checks. */
 #define TICK_MS 100
 /* The table walk only backs up the expiry queue (keys it could not hold). */
-#define EXPIRE_BUCKETS_PER_TICK 200
-#define REHASH_BUCKETS_PER_TICK 1000
+#define EXPIRE_SEGMENTS_PER_TICK 1
+/* Sparse table segments looked at (and shrunk or merged) per iteration. */
+#define KEYSPACE_TICK_SEGMENTS 4
 
 static int64_t wall_ms(void)
 {
@@ -371,7 +372,7 @@ static int64_t next_tick_at(const struct shard *sh)
 int shard_next_tick_ms(const struct shard *sh)
 {
 	int64_t wait = next_tick_at(sh) - sh->now_ms;
-	if (sh->ks.rehash_index >= 0 || sh->jobs || sh->evicting || sh->expiring)
+	if (sh->jobs || sh->evicting || sh->expiring)
 		return 0;
 	/* Wake for the next key to expire, not the next tick. */
 	int64_t expiry = expire_next_in_ms(sh);
@@ -398,13 +399,13 @@ void shard_tick(struct shard *sh)
 	sh->expiring = expire_due(sh, EXPIRE_DUE_BUDGET);
 	if (sh->evicting)
 		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
-	keyspace_tick(&sh->ks, REHASH_BUCKETS_PER_TICK);
+	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);
 	if (sh->now_ms < next_tick_at(sh)) {
 		db_publish_stats(sh);
 		return;
 	}
 	sh->last_timeout_check_ms = sh->now_ms;
-	expire_active_cycle(sh, EXPIRE_BUCKETS_PER_TICK);
+	expire_active_cycle(sh, EXPIRE_SEGMENTS_PER_TICK);
 	expire_sample_stats(sh);
 	close_idle_clients(sh);
 	sh->overhead_bytes = shard_overhead_bytes(sh);

@@ -6,7 +6,7 @@
  * buffer to the job, and the reply goes back when the job is done) or runs
  * in the background with no reply (freeing memory). Each poll iteration,
  * shard_run_jobs() gives every job one slice: a step function that does a
- * bounded amount of work (about JOB_SLICE_WORK units, e.g. table buckets)
+ * bounded amount of work (about JOB_SLICE_WORK units, e.g. table slots)
  * and says whether it is done.
  */
 #ifndef TESSERA_SHARD_JOB_H
@@ -19,7 +19,7 @@
 
 struct shard;
 
-/* Work units (table buckets, entries) one slice may do: about 50-100 µs. */
+/* Work units (table slots, entries) one slice may do: about 50-100 µs. */
 #define JOB_SLICE_WORK 1000
 
 /* One slice of the job. `out` is the reply buffer (NULL for a background

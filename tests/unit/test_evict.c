@@ -89,14 +89,6 @@ static struct entry *add_key(struct shard *sh, const char *prefix, unsigned id)
 	return e;
 }
 
-/* Finish any rehash the inserts left under way, so that the tables' bytes
- * stay put while the tests evict. */
-static void settle(struct shard *sh)
-{
-	while (keyspace_rehash_step(&sh->ks, 1024))
-		;
-}
-
 static struct entry *find_key(struct shard *sh, const char *prefix, unsigned id)
 {
 	char key[32];
@@ -626,7 +618,6 @@ TEST(test_volatile_ttl_make_room_evicts_only_ttl_keys_nearest_first_then_fails)
 		REQUIRE_TRUE(e);
 		keyspace_set_expire(&sh->ks, e, NOW_MS + 1000 * (int64_t)(i + 1));
 	}
-	settle(sh);
 	REQUIRE_TRUE(sh->ks.expires == n);
 	uint64_t entry_bytes = sh->ks.volatile_bytes / n;
 	uint64_t used = evict_used_memory(sh);
@@ -701,7 +692,6 @@ TEST(test_allkeys_lru_make_room_evicts_the_idlest_keys)
 		if (i % 3 == 0)
 			keyspace_set_expire(&sh->ks, e, NOW_MS + 3600000);
 	}
-	settle(sh);
 	uint64_t used = evict_used_memory(sh);
 	uint64_t entry_bytes = shard_heap_block_size(find_key(sh, "k:", 0));
 	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)(used - entry_bytes * n / 2)));
@@ -741,7 +731,6 @@ TEST(test_allkeys_lfu_make_room_evicts_the_least_frequently_used)
 		w->lfu_counter = 20;
 		c->lfu_counter = 12;
 	}
-	settle(sh);
 	uint64_t used = evict_used_memory(sh);
 	uint64_t entry_bytes = shard_heap_block_size(find_key(sh, "w:", 0));
 	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)(used - entry_bytes * (n / 2))));
@@ -817,7 +806,6 @@ TEST(test_a_write_that_would_cross_the_budget_is_refused_so_none_ends_over_it)
 	struct shard *sh = shard_new(31);
 	for (unsigned i = 0; i < 100; i++)
 		REQUIRE_TRUE(add_key(sh, "k:", i));
-	settle(sh);
 	/* Room for about ten more keys under noeviction. */
 	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)evict_used_memory(sh) + 10 * 400));
 	unsigned accepted = 0, refused = 0, over = 0;
