@@ -62,7 +62,7 @@ static void memory_usage(struct cmd_ctx *ctx)
 		reply_null(ctx->out, ctx->resp);
 		return;
 	}
-	reply_int(ctx->out, (long long)(shard_heap_block_size(e) + sizeof(struct entry *)));
+	reply_int(ctx->out, (long long)(entry_block_size(e) + sizeof(struct entry *)));
 }
 
 /* ---- STATS -------------------------------------------------------------- */

@@ -43,7 +43,7 @@ static void store_expire(struct entry *e, int64_t ms)
 size_t entry_val_cap(const struct entry *e)
 {
 	size_t used = (size_t)(entry_key(e) - (const char *)e) + entry_key_len(e);
-	size_t room = shard_heap_block_size(e) - used;
+	size_t room = entry_block_size(e) - used;
 	return !(e->flags & ENTRY_LONG) && room > UINT16_MAX ? UINT16_MAX : room;
 }
 
@@ -81,21 +81,37 @@ void keyspace_init(struct keyspace *ks, uint64_t seed)
 	shard_heap_init(&ks->heap);
 	expiry_queue_init(&ks->expiring);
 	seg_table_init(&ks->table, &ks->heap, hash_item, ks);
+	entry_slab_init(&ks->slab, &ks->heap);
 	ks->seed = seed;
+}
+
+/* A block for an entry of n bytes: from the slab when small (the caller
+ * marks it ENTRY_SLAB), else from the heap. */
+static struct entry *alloc_block(struct keyspace *ks, size_t n)
+{
+	return n > SLAB_MAX_BLOCK ? shard_heap_alloc(&ks->heap, n) : entry_slab_alloc(&ks->slab, n);
+}
+
+static void free_block(struct keyspace *ks, struct entry *e)
+{
+	if (e->flags & ENTRY_SLAB)
+		entry_slab_free(&ks->slab, e);
+	else
+		shard_heap_free(&ks->heap, e);
 }
 
 static void free_entry(struct keyspace *ks, struct entry *e)
 {
 	if (entry_expire_ms(e)) {
 		ks->expires--;
-		ks->volatile_bytes -= shard_heap_block_size(e);
+		ks->volatile_bytes -= entry_block_size(e);
 	}
-	shard_heap_free(&ks->heap, e);
+	free_block(ks, e);
 }
 
 static void free_item(void *ks, void *e)
 {
-	shard_heap_free(&((struct keyspace *)ks)->heap, e);
+	free_block(ks, e);
 }
 
 void keyspace_clear(struct keyspace *ks)
@@ -104,6 +120,7 @@ void keyspace_clear(struct keyspace *ks)
 	keyspace_detach(ks, &d);
 	while (!keyspace_free_detached(ks, &d, UINT32_MAX))
 		;
+	entry_slab_trim(&ks->slab);
 }
 
 void keyspace_detach(struct keyspace *ks, struct detached_tables *out)
@@ -144,11 +161,13 @@ static enum string_encoding choose_encoding(const void *val, size_t vlen);
 static struct entry *new_entry(struct keyspace *ks, const void *key, size_t klen, size_t vlen,
 			       size_t vcap, bool long_lengths, bool ttl)
 {
-	struct entry *e = shard_heap_alloc(&ks->heap, header_size(long_lengths, ttl) + klen + vcap);
+	size_t n = header_size(long_lengths, ttl) + klen + vcap;
+	struct entry *e = alloc_block(ks, n);
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->flags = (uint8_t)((long_lengths ? ENTRY_LONG : 0) | (ttl ? ENTRY_HAS_TTL : 0));
+	e->flags = (uint8_t)((long_lengths ? ENTRY_LONG : 0) | (ttl ? ENTRY_HAS_TTL : 0) |
+			     (n > SLAB_MAX_BLOCK ? 0 : ENTRY_SLAB));
 	set_lengths(e, klen, vlen);
 	if (ttl)
 		store_expire(e, 0);
@@ -161,7 +180,7 @@ static void count_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms
 	if (!expire_ms)
 		return;
 	ks->expires++;
-	ks->volatile_bytes += shard_heap_block_size(e);
+	ks->volatile_bytes += entry_block_size(e);
 	store_expire(e, expire_ms);
 	if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), ks->clock_ms))
 		e->flags |= ENTRY_QUEUED;
@@ -179,7 +198,7 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 	if (vlen)
 		memcpy(entry_val(e), val, vlen);
 	if (!seg_table_insert(&ks->table, keyspace_hash(ks, key, klen), e)) {
-		shard_heap_free(&ks->heap, e);
+		free_block(ks, e);
 		return NULL;
 	}
 	count_expire(ks, e, expire_ms);
@@ -208,12 +227,12 @@ static struct entry *relocate(struct keyspace *ks, struct entry *e, size_t vcap,
 		store_expire(n, expire_ms);
 	seg_table_replace(&ks->table, entry_hash(ks, n), e, n);
 	if (expire_ms) {
-		ks->volatile_bytes += shard_heap_block_size(n) - shard_heap_block_size(e);
+		ks->volatile_bytes += entry_block_size(n) - entry_block_size(e);
 		/* The queued record names the old address. */
 		if (expiry_queue_push(&ks->expiring, &ks->heap, n, keyspace_entry_tag(ks, n), ks->clock_ms))
 			n->flags |= ENTRY_QUEUED;
 	}
-	shard_heap_free(&ks->heap, e);
+	free_block(ks, e);
 	return n;
 }
 
@@ -274,10 +293,10 @@ struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t 
 	}
 	if (old && !expire_ms) {
 		ks->expires--;
-		ks->volatile_bytes -= shard_heap_block_size(e);
+		ks->volatile_bytes -= entry_block_size(e);
 	} else if (!old && expire_ms) {
 		ks->expires++;
-		ks->volatile_bytes += shard_heap_block_size(e);
+		ks->volatile_bytes += entry_block_size(e);
 	}
 	if (e->flags & ENTRY_HAS_TTL)
 		store_expire(e, expire_ms);

@@ -21,6 +21,8 @@
  *   says it).
  * - Access time: seconds, 24 bits, as Redis's LRU clock (wraps every 194
  *   days); the LFU counter beside it.
+ * - Blocks of up to SLAB_MAX_BLOCK bytes come from the keyspace's slab
+ *   (8-byte size classes, entry_slab.h), larger ones from the shard heap.
  *
  * Only strings exist so far; `type` leaves room for the others.
  * The keyspace never looks at expiry itself: engine/expire.c does, through
@@ -38,6 +40,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "entry_slab.h"
 #include "expiry_queue.h"
 #include "seg_table.h"
 #include "shard_heap.h"
@@ -64,6 +67,8 @@ struct entry {
 #define ENTRY_HAS_TTL 0x02
 /* Lengths are two uint32_t after the header, not in it. */
 #define ENTRY_LONG 0x04
+/* The block comes from the keyspace's entry_slab, not its heap. */
+#define ENTRY_SLAB 0x08
 #define ENTRY_LONG_LENGTHS_SIZE 8
 
 _Static_assert(sizeof(struct entry) == 8, "entry header size is part of the memory budget");
@@ -134,6 +139,12 @@ static inline uint32_t entry_idle_s(const struct entry *e, uint32_t now_s)
 	return (now_s - entry_access_s(e)) & ENTRY_ACCESS_MASK;
 }
 
+/* Bytes the entry's block takes (what it is charged). */
+static inline size_t entry_block_size(const struct entry *e)
+{
+	return e->flags & ENTRY_SLAB ? entry_slab_block_size(e) : shard_heap_block_size(e);
+}
+
 /* Value bytes the entry's block has room for (>= entry_val_len). */
 size_t entry_val_cap(const struct entry *e);
 
@@ -143,6 +154,7 @@ struct keyspace {
 	uint64_t volatile_bytes;  /* heap bytes of the entries with a TTL */
 	uint64_t seed;
 	struct shard_heap heap;   /* entries and the table; see shard_heap.h */
+	struct entry_slab slab;   /* small entries, charged to `heap` */
 	/* Every key with a TTL, in order of expiry (expiry_queue.h): filled
 	 * by keyspace_set_expire(), drained by engine/expire.c. */
 	struct expiry_queue expiring;

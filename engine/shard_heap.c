@@ -119,6 +119,14 @@ static void charge(struct shard_heap *h, size_t n)
 		h->peak = h->used;
 }
 
+void shard_heap_charge(struct shard_heap *h, int64_t bytes)
+{
+	if (bytes >= 0)
+		charge(h, (size_t)bytes);
+	else
+		h->used -= (uint64_t)-bytes;
+}
+
 void *shard_heap_alloc(struct shard_heap *h, size_t n)
 {
 	void *p = raw_alloc(h, n ? n : 1);

@@ -45,6 +45,10 @@ void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes);
 /* What such an array is charged. */
 size_t shard_heap_array_charge(const void *p, size_t bytes);
 
+/* Charge (a negative count: uncharge) memory handed out by an allocator
+ * built on this heap's account (entry_slab.h). */
+void shard_heap_charge(struct shard_heap *h, int64_t bytes);
+
 /* Return free pages to the system (MEMORY PURGE); the owner thread only. */
 void shard_heap_collect(struct shard_heap *h);
 /* "mimalloc" or "libc", for INFO. */

@@ -693,7 +693,7 @@ TEST(test_allkeys_lru_make_room_evicts_the_idlest_keys)
 			keyspace_set_expire(&sh->ks, e, NOW_MS + 3600000);
 	}
 	uint64_t used = evict_used_memory(sh);
-	uint64_t entry_bytes = shard_heap_block_size(find_key(sh, "k:", 0));
+	uint64_t entry_bytes = entry_block_size(find_key(sh, "k:", 0));
 	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)(used - entry_bytes * n / 2)));
 	EXPECT_TRUE(evict_make_room(sh, 0));
 	EXPECT_TRUE(evict_used_memory(sh) <= evict_budget(sh));
@@ -732,7 +732,7 @@ TEST(test_allkeys_lfu_make_room_evicts_the_least_frequently_used)
 		c->lfu_counter = 12;
 	}
 	uint64_t used = evict_used_memory(sh);
-	uint64_t entry_bytes = shard_heap_block_size(find_key(sh, "w:", 0));
+	uint64_t entry_bytes = entry_block_size(find_key(sh, "w:", 0));
 	REQUIRE_TRUE(set_cfg_ll("maxmemory", (long long)(used - entry_bytes * (n / 2))));
 	EXPECT_TRUE(evict_make_room(sh, 0));
 	EXPECT_TRUE(evict_used_memory(sh) <= evict_budget(sh));

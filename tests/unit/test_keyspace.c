@@ -67,7 +67,7 @@ static struct entry *put(struct keyspace *ks, unsigned id)
 	struct entry *e = keyspace_insert(ks, k, kl, v, vl, 0);
 
 	if (e)
-		g_entry_bytes += shard_heap_block_size(e);
+		g_entry_bytes += entry_block_size(e);
 	return e;
 }
 
@@ -81,7 +81,7 @@ static struct entry *get(struct keyspace *ks, unsigned id)
 
 static void drop(struct keyspace *ks, struct entry *e)
 {
-	g_entry_bytes -= shard_heap_block_size(e);
+	g_entry_bytes -= entry_block_size(e);
 	keyspace_delete(ks, e);
 }
 
@@ -110,8 +110,8 @@ static bool holds(struct keyspace *ks, unsigned id)
  * in the tally by its new one. */
 static void retally(size_t *charged, const struct entry *m)
 {
-	g_entry_bytes += shard_heap_block_size(m) - *charged;
-	*charged = shard_heap_block_size(m);
+	g_entry_bytes += entry_block_size(m) - *charged;
+	*charged = entry_block_size(m);
 }
 
 static bool memory_adds_up(const struct keyspace *ks)
@@ -243,13 +243,13 @@ static void grow_every_value(struct keyspace *ks, unsigned n, unsigned *lost, un
 		char old[48];
 		size_t ol = entry_val_len(e);
 		memcpy(old, entry_val(e), ol);
-		size_t old_block = shard_heap_block_size(e);
+		size_t old_block = entry_block_size(e);
 		struct entry *m = keyspace_resize_value(ks, e, 2000, false);
 		if (!m) {
 			(*bad)++;
 			continue;
 		}
-		g_entry_bytes += shard_heap_block_size(m) - old_block;
+		g_entry_bytes += entry_block_size(m) - old_block;
 		*bad += entry_val_len(m) != 2000 || entry_val_cap(m) < 4000 ||
 			memcmp(entry_val(m), old, ol) != 0;
 		memset(entry_val(m) + ol, 'x', 2000 - ol);
@@ -418,17 +418,16 @@ TEST(test_small_string_costs_8_header_bytes_and_a_ttl_8_more)
 	struct entry *e = keyspace_insert(&ks, key, sizeof(key), val, sizeof(val), 0);
 	REQUIRE_TRUE(e != NULL);
 	/* The issue's small string: 16-byte key, 32-byte value, after an
-	 * 8-byte header; the block is what the allocator gives for 56 bytes. */
+	 * 8-byte header, in a slab block of exactly that size. */
 	EXPECT_EQ_UINT(entry_key(e) - (const char *)e, 8);
-	void *probe = shard_heap_alloc(&ks.heap, 8 + 16 + 32);
-	EXPECT_EQ_UINT(shard_heap_block_size(e), shard_heap_block_size(probe));
-	shard_heap_free(&ks.heap, probe);
+	EXPECT_EQ_UINT(entry_block_size(e), 8 + 16 + 32);
+	EXPECT_EQ_UINT(keyspace_memory(&ks), seg_table_bytes(&ks.table) + 56);
 	EXPECT_TRUE(!(e->flags & (ENTRY_LONG | ENTRY_HAS_TTL)));
 	/* A first TTL moves the key into a block 8 bytes bigger. */
 	struct entry *t = keyspace_set_expire(&ks, e, 5000);
 	REQUIRE_TRUE(t != NULL);
 	EXPECT_EQ_UINT(entry_key(t) - (const char *)t, 16);
-	EXPECT_TRUE(shard_heap_block_size(t) <= 8 + 8 + 16 + 32 + 15);
+	EXPECT_EQ_UINT(entry_block_size(t), 8 + 8 + 16 + 32);
 	EXPECT_EQ_INT(entry_expire_ms(t), 5000);
 	EXPECT_EQ_MEM(entry_key(t), key, sizeof(key));
 	EXPECT_EQ_MEM(entry_val(t), val, sizeof(val));
@@ -516,7 +515,7 @@ TEST(test_insert_with_a_ttl_is_counted_and_queued_as_set_expire_would)
 	REQUIRE_TRUE(a != NULL);
 	EXPECT_EQ_INT(entry_expire_ms(a), 5000);
 	EXPECT_EQ_UINT(ks.expires, 1);
-	EXPECT_EQ_UINT(ks.volatile_bytes, shard_heap_block_size(a));
+	EXPECT_EQ_UINT(ks.volatile_bytes, entry_block_size(a));
 	EXPECT_EQ_UINT(ks.expiring.n, 1);
 	EXPECT_TRUE(a->flags & ENTRY_QUEUED);
 	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), 5000);
