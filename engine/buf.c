@@ -42,8 +42,9 @@ void buf_compact(struct buf *b)
 
 void buf_move(struct buf *dst, struct buf *src)
 {
-	if (buf_live(dst) == 0 && src->start == 0) {
-		/* Steal the allocation instead of copying. */
+	if (buf_live(dst) == 0) {
+		/* Steal the allocation instead of copying (a 20 MB KEYS reply
+		 * would otherwise be copied on the shard's thread). */
 		struct buf tmp = *dst;
 		*dst = *src;
 		*src = tmp;
