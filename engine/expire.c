@@ -41,6 +41,15 @@ static bool handle_due(struct shard *sh, const struct expiry_record *r)
 	return false;
 }
 
+unsigned expire_due_budget(struct shard *sh)
+{
+	uint64_t done = STAT_GET(sh->stats.commands) + STAT_GET(sh->stats.remote_executed);
+	uint64_t ran = done - sh->expire_commands_seen;
+	sh->expire_commands_seen = done;
+	uint64_t budget = EXPIRE_DUE_BUDGET + 2 * ran;
+	return budget > EXPIRE_DUE_BUDGET_MAX ? EXPIRE_DUE_BUDGET_MAX : (unsigned)budget;
+}
+
 bool expire_due(struct shard *sh, unsigned budget)
 {
 	struct expiry_queue *q = &sh->ks.expiring;

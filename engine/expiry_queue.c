@@ -13,7 +13,7 @@ void expiry_queue_init(struct expiry_queue *q)
 
 void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap)
 {
-	shard_heap_free(heap, q->v);
+	shard_heap_free_array(heap, q->v, q->cap * sizeof(*q->v));
 	int64_t base = q->base_ms;
 	memset(q, 0, sizeof(*q));
 	q->base_ms = base;
@@ -40,7 +40,8 @@ bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct e
 		q->base_ms = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : INITIAL_CAP;
-		struct expiry_record *v = shard_heap_realloc(heap, q->v, cap * sizeof(*v));
+		struct expiry_record *v =
+			shard_heap_resize_array(heap, q->v, q->cap * sizeof(*v), cap * sizeof(*v));
 		if (!v)
 			return false;
 		q->v = v;
@@ -64,7 +65,7 @@ void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap)
 		return;
 	}
 	size_t cap = q->cap / 2;
-	struct expiry_record *v = shard_heap_realloc(heap, q->v, cap * sizeof(*v));
+	struct expiry_record *v = shard_heap_resize_array(heap, q->v, q->cap * sizeof(*v), cap * sizeof(*v));
 	if (v) {
 		q->v = v;
 		q->cap = cap;

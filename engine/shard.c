@@ -396,7 +396,7 @@ static void close_idle_clients(struct shard *sh)
 void shard_tick(struct shard *sh)
 {
 	shard_run_jobs(sh);
-	sh->expiring = expire_due(sh, EXPIRE_DUE_BUDGET);
+	sh->expiring = expire_due(sh, expire_due_budget(sh));
 	if (sh->evicting)
 		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
 	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);

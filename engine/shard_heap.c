@@ -194,6 +194,29 @@ void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes)
 	munmap(p, page_rounded(bytes));
 }
 
+void *shard_heap_resize_array(struct shard_heap *h, void *p, size_t old_bytes, size_t new_bytes)
+{
+	if (!p)
+		return shard_heap_zeroed_array(h, new_bytes);
+	if (old_bytes < SHARD_HEAP_MAP_MIN && new_bytes < SHARD_HEAP_MAP_MIN)
+		return shard_heap_realloc(h, p, new_bytes);
+	if (old_bytes >= SHARD_HEAP_MAP_MIN && new_bytes >= SHARD_HEAP_MAP_MIN) {
+		void *q = mremap(p, page_rounded(old_bytes), page_rounded(new_bytes), MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			return NULL;
+		h->used -= page_rounded(old_bytes);
+		charge(h, page_rounded(new_bytes));
+		return q;
+	}
+	/* Crossing the line between the two kinds: a copy of the smaller. */
+	void *q = shard_heap_zeroed_array(h, new_bytes);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old_bytes < new_bytes ? old_bytes : new_bytes);
+	shard_heap_free_array(h, p, old_bytes);
+	return q;
+}
+
 size_t shard_heap_array_charge(const void *p, size_t bytes)
 {
 	if (!p)

@@ -42,6 +42,11 @@ size_t shard_heap_block_size(const void *p);
 #define SHARD_HEAP_MAP_MIN (256 * 1024)
 void *shard_heap_zeroed_array(struct shard_heap *h, size_t bytes);
 void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes);
+/* Resize such an array (contents kept up to the smaller size; bytes past
+ * the old size are unspecified). Large arrays move by mremap, so growing a
+ * 16 MB array costs no 16 MB copy on the shard's thread. NULL if out of
+ * memory, `p` then untouched. */
+void *shard_heap_resize_array(struct shard_heap *h, void *p, size_t old_bytes, size_t new_bytes);
 /* What such an array is charged. */
 size_t shard_heap_array_charge(const void *p, size_t bytes);
 
