@@ -656,20 +656,25 @@ def sc_expiry(args):
         # commands of each sample), interpolated at server time (t - 1 s)
         stale = []
         every = max(1, int(round(args.sample_ms / args.counter_ms)))
+        # redis-benchmark takes a few ms to connect its clients: until its
+        # writes show in the counter, how many fell before a given moment is
+        # not known (interpolating across its start counts writes too early),
+        # so windows that start before the first sample with writes in it are
+        # not evaluated.
+        first = next((x for x in samples[1:] if x["cmds"] - base["cmds"] > 1000), None)
         for j in range(every, len(samples), every):
             s = samples[j]
             tgt = s["srv_us"] - 1_000_000
-            if tgt < base["srv_us"]:
-                cm = base["cmds"]
-            else:
-                cm = None
-                for a, b in zip(samples, samples[1:]):
-                    if a["srv_us"] <= tgt <= b["srv_us"]:
-                        f = (tgt - a["srv_us"]) / max(1, b["srv_us"] - a["srv_us"])
-                        cm = a["cmds"] + f * (b["cmds"] - a["cmds"])
-                        break
-                if cm is None:
-                    continue
+            if first is None or tgt < first["srv_us"]:
+                continue
+            cm = None
+            for a, b in zip(samples, samples[1:]):
+                if a["srv_us"] <= tgt <= b["srv_us"]:
+                    f = (tgt - a["srv_us"]) / max(1, b["srv_us"] - a["srv_us"])
+                    cm = a["cmds"] + f * (b["cmds"] - a["cmds"])
+                    break
+            if cm is None:
+                continue
             nsamp = sum(1 for x in samples[:j] if x["srv_us"] >= tgt)
             written = s["cmds"] - cm - 2 * nsamp
             st = s["dbsize"] - written
@@ -693,6 +698,7 @@ def sc_expiry(args):
         end = sample(c)
         c.close()
         r = {"samples": len(stale), "write_rate": rate,
+             "series": [(round(x["t"], 2), round(x["stale_pct"], 3)) for x in stale],
              "peak_dbsize": max(x["dbsize"] for x in samples),
              "stale_worst_pct": max(pcts) if pcts else float("nan"),
              "stale_median_pct": statistics.median(pcts) if pcts else float("nan"),

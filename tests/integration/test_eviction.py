@@ -333,6 +333,20 @@ def test_allkeys_policies_never_refuse_writes_and_keep_used_memory_within_maxmem
 
 # ---- volatile-ttl, half the keys with a TTL --------------------------------
 
+def dataset_settled(r, quiet_s=0.3, limit_s=5.0):
+    """Wait until used_memory_dataset (the keyspaces alone, not connection
+    buffers) has not changed for quiet_s."""
+    start = time.time()
+    last, since = None, time.time()
+    while time.time() - start < limit_s:
+        now = int(r.info("memory")["used_memory_dataset"])
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet_s:
+            return
+        time.sleep(0.05)
+
+
 def test_volatile_ttl_evicts_only_ttl_keys_until_none_remain_then_refuses(launch):
     srv, r, w = launch("volatile-ttl")
 
@@ -357,10 +371,12 @@ def test_volatile_ttl_evicts_only_ttl_keys_until_none_remain_then_refuses(launch
     # No key without a TTL was lost at any sample.
     assert len(samples) >= 10
     assert [s for s in samples if s[1] != s[2]] == []
-    # Memory a shard frees in the background after the fill (connection
-    # buffers, table segments merging) may let a few more keys without a
-    # TTL in: write them, as a client would, until every shard refuses
-    # (20 refusals in a row).
+    # Evicting the TTL keys left table segments sparse, and shards shrink
+    # and merge those in the background: the memory that frees lets a few
+    # more keys in. Wait until the keyspaces stop shrinking, then write keys
+    # without a TTL, as a client would, until every shard refuses (20
+    # refusals in a row).
+    dataset_settled(r)
     extra = refused = attempts = 0
     while refused < 20 and attempts < 400:
         try:
