@@ -129,7 +129,7 @@ void shard_update_clock(struct shard *sh);
 unsigned shard_drain_rings(struct shard *sh);
 /* Push staged messages; wakes receivers that sleep. */
 void shard_flush_outbox(struct shard *sh);
-/* Periodic work: active expiry, rehashing, idle-client timeouts. */
+/* Periodic work: active expiry, table upkeep, idle-client timeouts. */
 void shard_tick(struct shard *sh);
 /* How long the shard may sleep before shard_tick is due, in ms. */
 int shard_next_tick_ms(const struct shard *sh);

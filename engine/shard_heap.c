@@ -216,10 +216,3 @@ void *shard_heap_resize_array(struct shard_heap *h, void *p, size_t old_bytes, s
 	shard_heap_free_array(h, p, old_bytes);
 	return q;
 }
-
-size_t shard_heap_array_charge(const void *p, size_t bytes)
-{
-	if (!p)
-		return 0;
-	return bytes < SHARD_HEAP_MAP_MIN ? shard_heap_block_size(p) : page_rounded(bytes);
-}

@@ -34,11 +34,11 @@ void *shard_heap_realloc(struct shard_heap *h, void *p, size_t n);
 void shard_heap_free(struct shard_heap *h, void *p);
 /* What a block of `p` is charged (its usable size). */
 size_t shard_heap_block_size(const void *p);
-/* Zeroed arrays (hash table buckets), freed with their size. Large ones
+/* Zeroed arrays (the expiry queue), freed with their size. Large ones
  * (SHARD_HEAP_MAP_MIN and up) are mapped straight from the system: their
- * pages are zero already and are faulted in as the rehash first touches
- * them, so doubling a 64 MB table costs nothing up front (zeroing it in a
- * calloc cost 216 ms on one command). */
+ * pages are zero already and are faulted in as they are first touched (a
+ * calloc of 128 MB once cost 216 ms on one command), and they grow by
+ * mremap, not by copying. */
 #define SHARD_HEAP_MAP_MIN (256 * 1024)
 void *shard_heap_zeroed_array(struct shard_heap *h, size_t bytes);
 void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes);
@@ -47,8 +47,6 @@ void shard_heap_free_array(struct shard_heap *h, void *p, size_t bytes);
  * 16 MB array costs no 16 MB copy on the shard's thread. NULL if out of
  * memory, `p` then untouched. */
 void *shard_heap_resize_array(struct shard_heap *h, void *p, size_t old_bytes, size_t new_bytes);
-/* What such an array is charged. */
-size_t shard_heap_array_charge(const void *p, size_t bytes);
 
 /* Charge (a negative count: uncharge) memory handed out by an allocator
  * built on this heap's account (entry_slab.h). */

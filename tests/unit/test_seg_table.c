@@ -72,6 +72,14 @@ static void insert(struct fixture *f, unsigned id)
 	REQUIRE_TRUE(seg_table_insert(&f->t, f->items[id].h, &f->items[id]));
 }
 
+/* A fixture with all its n items inserted. */
+static void fixture_filled(struct fixture *f, unsigned n, uint64_t seed)
+{
+	fixture_init(f, n, seed);
+	for (unsigned i = 0; i < n; i++)
+		insert(f, i);
+}
+
 static void remove_item(struct fixture *f, unsigned id)
 {
 	REQUIRE_TRUE(seg_table_remove(&f->t, f->items[id].h, &f->items[id]));
@@ -125,9 +133,7 @@ TEST(test_200k_items_grow_with_load_between_half_and_nine_tenths_then_shrink)
 TEST(test_idle_tick_merges_what_paused_removals_left_sparse)
 {
 	struct fixture f;
-	fixture_init(&f, 50000, 2);
-	for (unsigned i = 0; i < f.n; i++)
-		insert(&f, i);
+	fixture_filled(&f, 50000, 2);
 	seg_table_pause_merges(&f.t);
 	for (unsigned i = 0; i < f.n - 100; i++)
 		remove_item(&f, i);
@@ -236,9 +242,7 @@ TEST(test_holds_finds_items_by_tag_also_past_a_16_bit_directory)
 TEST(test_replace_points_the_slot_at_the_moved_item)
 {
 	struct fixture f;
-	fixture_init(&f, 100, 7);
-	for (unsigned i = 0; i < f.n; i++)
-		insert(&f, i);
+	fixture_filled(&f, 100, 7);
 	struct item moved = f.items[50];
 	EXPECT_TRUE(seg_table_replace(&f.t, moved.h, &f.items[50], &moved));
 	unsigned id = 50;
@@ -337,9 +341,7 @@ TEST(test_scan_with_merges_paused_visits_every_item_exactly_once_while_removing)
 TEST(test_scan_visits_one_segment_per_call)
 {
 	struct fixture f;
-	fixture_init(&f, 20000, 13);
-	for (unsigned i = 0; i < f.n; i++)
-		insert(&f, i);
+	fixture_filled(&f, 20000, 13);
 	uint64_t cursor = 0, calls = 0;
 	unsigned slots, most_slots = 0;
 	do {
@@ -384,9 +386,7 @@ static void count_freed(void *ctx, void *p)
 TEST(test_free_slice_hands_back_every_item_a_few_segments_at_a_time)
 {
 	struct fixture f;
-	fixture_init(&f, 30000, 15);
-	for (unsigned i = 0; i < f.n; i++)
-		insert(&f, i);
+	fixture_filled(&f, 30000, 15);
 	struct seg_table detached;
 	seg_table_detach(&f.t, &detached);
 	EXPECT_EQ_UINT(seg_table_size(&f.t), 0);
