@@ -301,8 +301,9 @@ struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t 
 	if (e->flags & ENTRY_HAS_TTL)
 		store_expire(e, expire_ms);
 	/* A queued record fires no later than a TTL that grew; a new or
-	 * shorter TTL needs its own. */
-	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || expire_ms < old);
+	 * shorter TTL needs its own, and so does a TTL set again after PERSIST
+	 * (the old record may be due later than it). */
+	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || !old || expire_ms < old);
 	if (queue) {
 		if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), ks->clock_ms))
 			e->flags |= ENTRY_QUEUED;

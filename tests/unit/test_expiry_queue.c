@@ -150,6 +150,20 @@ TEST(test_a_persisted_key_is_not_deleted_and_loses_its_queued_flag)
 	keyspace_free(&ks);
 }
 
+TEST(test_a_ttl_set_again_after_persist_before_the_old_record_fired_is_not_late)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 12);
+	struct entry *e = put(&ks, "a", NOW + 1000);
+	e = keyspace_set_expire(&ks, e, 0);
+	/* The old record (NOW + 1000) is still queued and the key still says so. */
+	e = keyspace_set_expire(&ks, e, NOW + 10);
+	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), NOW + 10);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "a") == 0);
+	keyspace_free(&ks);
+}
+
 TEST(test_a_key_that_moved_when_its_value_grew_is_still_found)
 {
 	struct keyspace ks;
@@ -234,6 +248,7 @@ int main(void)
 	RUN(test_a_longer_ttl_needs_no_new_record_and_the_old_one_requeues);
 	RUN(test_a_shorter_ttl_is_queued_again_so_it_is_not_late);
 	RUN(test_a_persisted_key_is_not_deleted_and_loses_its_queued_flag);
+	RUN(test_a_ttl_set_again_after_persist_before_the_old_record_fired_is_not_late);
 	RUN(test_a_key_that_moved_when_its_value_grew_is_still_found);
 	RUN(test_holds_rejects_an_address_not_in_the_table);
 	RUN(test_the_clock_rebases_after_24_days_and_order_holds);
