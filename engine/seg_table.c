@@ -183,6 +183,10 @@ static bool resize_segment(struct seg_table *t, uint64_t i, uint32_t nbuckets)
 	struct segment *s = rebuilt(t, old, nbuckets, old->depth);
 	if (!s)
 		return false;
+	if (nbuckets < old->nbuckets && s->nbuckets >= old->nbuckets) {
+		shard_heap_free(t->heap, s); /* a shrink that did not shrink */
+		return false;
+	}
 	point_run(t, run_start(t, old, i), run_length(t, old), s);
 	count_depth(t, s, +1);
 	free_segment(t, old);
@@ -199,14 +203,6 @@ static bool place_growing(struct seg_table *t, struct segment **s, uint64_t v)
 		shard_heap_free(t->heap, *s);
 		*s = g;
 	}
-	return true;
-}
-
-static bool place_all_growing(struct seg_table *t, struct segment **to, const struct segment *from)
-{
-	for (uint64_t i = 0; i < capacity(from); i++)
-		if (from->slot[i] && !place_growing(t, to, from->slot[i]))
-			return false;
 	return true;
 }
 
@@ -318,7 +314,10 @@ static void compact(struct seg_table *t, uint64_t i)
 		if (b->depth == s->depth &&
 		    (uint64_t)s->used + b->used <= SEG_MAX_BUCKETS * SEG_BUCKET_SLOTS * 45 / 100) {
 			struct segment *m = new_segment(t, buckets_for(s->used + b->used), s->depth - 1);
-			if (m && place_all_growing(t, &m, s) && place_all_growing(t, &m, b)) {
+			/* A merge that fits only in an oversized segment (clustered
+			 * fingerprints) would leave a sparse segment that every later
+			 * removal tries, and fails, to shrink: skip it. */
+			if (m && place_all(m, s) && place_all(m, b)) {
 				point_run(t, start < buddy_start ? start : buddy_start, 2 * len, m);
 				count_depth(t, m, +1);
 				free_segment(t, s);
