@@ -72,12 +72,17 @@ static void insert(struct fixture *f, unsigned id)
 	REQUIRE_TRUE(seg_table_insert(&f->t, f->items[id].h, &f->items[id]));
 }
 
-/* A fixture with all its n items inserted. */
-static void fixture_filled(struct fixture *f, unsigned n, uint64_t seed)
+/* A fixture of n items whose first `inserted` are in the table. */
+static void fixture_filled_to(struct fixture *f, unsigned n, uint64_t seed, unsigned inserted)
 {
 	fixture_init(f, n, seed);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < inserted; i++)
 		insert(f, i);
+}
+
+static void fixture_filled(struct fixture *f, unsigned n, uint64_t seed)
+{
+	fixture_filled_to(f, n, seed, n);
 }
 
 static void remove_item(struct fixture *f, unsigned id)
@@ -303,9 +308,7 @@ static unsigned scan_while_changing(struct fixture *f, unsigned stable, bool gro
 TEST(test_scan_while_table_grows_tenfold_returns_every_item_present_throughout)
 {
 	struct fixture f;
-	fixture_init(&f, 100000, 10);
-	for (unsigned i = 0; i < 10000; i++)
-		insert(&f, i);
+	fixture_filled_to(&f, 100000, 10, 10000);
 	unsigned most;
 	EXPECT_EQ_UINT(scan_while_changing(&f, 10000, true, &most), 0);
 	/* Splits never send the cursor back: nothing is visited twice. */
@@ -316,9 +319,7 @@ TEST(test_scan_while_table_grows_tenfold_returns_every_item_present_throughout)
 TEST(test_scan_while_table_shrinks_twentyfold_returns_every_item_present_throughout)
 {
 	struct fixture f;
-	fixture_init(&f, 100000, 11);
-	for (unsigned i = 0; i < 5000; i++)
-		insert(&f, i);
+	fixture_filled_to(&f, 100000, 11, 5000);
 	unsigned most;
 	EXPECT_EQ_UINT(scan_while_changing(&f, 5000, false, &most), 0);
 	fixture_free(&f);
@@ -327,9 +328,7 @@ TEST(test_scan_while_table_shrinks_twentyfold_returns_every_item_present_through
 TEST(test_scan_with_merges_paused_visits_every_item_exactly_once_while_removing)
 {
 	struct fixture f;
-	fixture_init(&f, 100000, 12);
-	for (unsigned i = 0; i < 5000; i++)
-		insert(&f, i);
+	fixture_filled_to(&f, 100000, 12, 5000);
 	seg_table_pause_merges(&f.t);
 	unsigned most;
 	EXPECT_EQ_UINT(scan_while_changing(&f, 5000, false, &most), 0);
