@@ -225,11 +225,12 @@ static struct entry *relocate(struct keyspace *ks, struct entry *e, size_t vcap,
 	int64_t expire_ms = entry_expire_ms(e);
 	if (expire_ms)
 		store_expire(n, expire_ms);
-	seg_table_replace(&ks->table, entry_hash(ks, n), e, n);
+	uint64_t h = entry_hash(ks, n);
+	seg_table_replace(&ks->table, h, e, n);
 	if (expire_ms) {
 		ks->volatile_bytes += entry_block_size(n) - entry_block_size(e);
 		/* The queued record names the old address. */
-		if (expiry_queue_push(&ks->expiring, &ks->heap, n, keyspace_entry_tag(ks, n), ks->clock_ms))
+		if (expiry_queue_push(&ks->expiring, &ks->heap, n, seg_table_tag(h), ks->clock_ms))
 			n->flags |= ENTRY_QUEUED;
 	}
 	free_block(ks, e);
