@@ -41,30 +41,48 @@ static bool handle_due(struct shard *sh, const struct expiry_record *r)
 	return false;
 }
 
-unsigned expire_due_budget(struct shard *sh)
-{
-	uint64_t done = STAT_GET(sh->stats.commands) + STAT_GET(sh->stats.remote_executed);
-	uint64_t ran = done - sh->expire_commands_seen;
-	sh->expire_commands_seen = done;
-	uint64_t budget = EXPIRE_DUE_BUDGET + 2 * ran;
-	return budget > EXPIRE_DUE_BUDGET_MAX ? EXPIRE_DUE_BUDGET_MAX : (unsigned)budget;
-}
+/* Records between looks at the clock, so that reading it stays a small
+ * part of the work (tens of ns against tens of µs). */
+#define EXPIRE_CLOCK_EVERY 128
 
-bool expire_due(struct shard *sh, unsigned budget)
+bool expire_due(struct shard *sh)
 {
 	struct expiry_queue *q = &sh->ks.expiring;
 	if (expiry_queue_next_ms(q) > sh->now_ms)
 		return false;
-	uint64_t start = monotonic_us();
+	uint64_t start = monotonic_us(), now = start;
 	struct expiry_record r;
 	unsigned n = 0;
-	while (n < budget && expiry_queue_pop_due(q, sh->now_ms, &r)) {
+	while (expiry_queue_pop_due(q, &sh->ks.heap, sh->now_ms, &r)) {
 		handle_due(sh, &r);
-		n++;
+		if (++n % EXPIRE_CLOCK_EVERY == 0 && (now = monotonic_us()) - start >= EXPIRE_SLICE_US)
+			break;
 	}
 	expiry_queue_shrink(q, &sh->ks.heap);
-	sh->expire_cycle_us += monotonic_us() - start;
+	if (n % EXPIRE_CLOCK_EVERY)
+		now = monotonic_us();
+	sh->expire_cycle_us += now - start;
 	return expiry_queue_next_ms(q) <= sh->now_ms;
+}
+
+struct present_count {
+	struct shard *sh;
+	uint64_t n;
+};
+
+static void count_if_present(void *ctx, const struct expiry_record *r)
+{
+	struct present_count *c = ctx;
+	struct keyspace *ks = &c->sh->ks;
+	c->n += keyspace_holds(ks, r->e, r->hash_lo) && db_is_expired(c->sh, r->e);
+}
+
+uint64_t expire_count_present(struct shard *sh)
+{
+	struct present_count c = { .sh = sh };
+	expiry_queue_visit_due(&sh->ks.expiring, sh->now_ms, EXPIRE_PRESENT_COUNT_MAX,
+			       count_if_present, &c);
+	return c.n;
 }
 
 int64_t expire_next_in_ms(const struct shard *sh)

@@ -1,7 +1,7 @@
 /* Expiry: lazy deletion on access (db.c calls expire_delete) and active
  * deletion of what the keyspace's expiry queue says is due
- * (expiry_queue.h), a bounded batch per loop iteration, so that expired
- * keys never pile up whatever the write rate. A slow walk of the table
+ * (expiry_queue.h), a slice of bounded time per loop iteration, so that
+ * expired keys never pile up whatever the write rate. A slow walk of the table
  * backs the queue up for keys it could not hold (out of memory).
  *
  * The figures INFO reports (expired_stale_perc, avg_ttl) come from a small
@@ -16,22 +16,28 @@
 #include "keyspace.h"
 #include "shard.h"
 
-/* Records one call may take from the queue at least (about 100-300 µs). */
-#define EXPIRE_DUE_BUDGET 2000
-/* And at most, however many commands ran (a few ms). */
-#define EXPIRE_DUE_BUDGET_MAX 65536
-
-/* How many due records this iteration may take: the fixed budget plus two
- * per command run since the last call. A command adds at most one key with
- * a TTL, so expiry outpaces any write rate, even on a saturated core. */
-unsigned expire_due_budget(struct shard *sh);
+/* How long one call may delete due keys before the loop serves clients
+ * again. A time bound rather than a count: how many keys come due in an
+ * iteration depends on the write rate a second (or an hour) ago, not on
+ * the commands running now, so a count tied to today's traffic fell
+ * behind whenever yesterday's was heavier. */
+#define EXPIRE_SLICE_US 3000
 
 /* Delete an expired key and count it in expired_keys. */
 void expire_delete(struct shard *sh, struct entry *e);
 
-/* Delete what the expiry queue says is due, up to `budget` records.
+/* Delete what the expiry queue says is due, for at most EXPIRE_SLICE_US.
  * Returns true if due records remain (call again without sleeping). */
-bool expire_due(struct shard *sh, unsigned budget);
+bool expire_due(struct shard *sh);
+
+/* Keys past their TTL that active expiry has not deleted yet: how far
+ * behind it is. Counted exactly from the due records, of which at most
+ * EXPIRE_PRESENT_COUNT_MAX are looked at (a few ms), so a backlog larger
+ * than that reads as at most that. A key is expired when its TTL is at or
+ * before the shard's clock, as lazy expiry judges it (a key queued twice,
+ * after PERSIST and a new TTL, may count twice). */
+#define EXPIRE_PRESENT_COUNT_MAX (1u << 20)
+uint64_t expire_count_present(struct shard *sh);
 
 /* Milliseconds until the next queued expiry (0 if due now), or -1. */
 int64_t expire_next_in_ms(const struct shard *sh);

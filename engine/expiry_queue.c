@@ -14,6 +14,8 @@ void expiry_queue_init(struct expiry_queue *q)
 void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap)
 {
 	shard_heap_free_array(heap, q->v, q->cap * sizeof(*q->v));
+	for (int i = 0; i < EXPIRY_RUNS; i++)
+		expiry_run_free(&q->runs[i], heap);
 	int64_t base = q->base_ms;
 	memset(q, 0, sizeof(*q));
 	q->base_ms = base;
@@ -32,12 +34,9 @@ static void swap(struct expiry_record *a, struct expiry_record *b)
 	*b = t;
 }
 
-bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
-		       uint32_t tag, int64_t now_ms)
+static bool heap_push(struct expiry_queue *q, struct shard_heap *heap,
+		      const struct expiry_record *rec)
 {
-	int64_t expire_ms = entry_expire_ms(e);
-	if (q->base_ms == 0)
-		q->base_ms = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : INITIAL_CAP;
 		struct expiry_record *v =
@@ -48,12 +47,69 @@ bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct e
 		q->cap = cap;
 	}
 	size_t i = q->n++;
-	q->v[i] = (struct expiry_record){ relative(q, expire_ms), tag, e };
+	q->v[i] = *rec;
 	while (i > 0 && q->v[(i - 1) / 2].when > q->v[i].when) {
 		swap(&q->v[(i - 1) / 2], &q->v[i]);
 		i = (i - 1) / 2;
 	}
 	return true;
+}
+
+static void heap_pop(struct expiry_queue *q)
+{
+	q->v[0] = q->v[--q->n];
+	for (size_t i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < q->n && q->v[l].when < q->v[m].when)
+			m = l;
+		if (r < q->n && q->v[r].when < q->v[m].when)
+			m = r;
+		if (m == i)
+			break;
+		swap(&q->v[i], &q->v[m]);
+		i = m;
+	}
+}
+
+/* The run `when` may be appended to: the one with the latest last record
+ * at or before it (so each TTL in use keeps to its own run), else an empty
+ * one; NULL if none (the record goes to the heap). */
+static struct expiry_run *run_for(struct expiry_queue *q, uint32_t when)
+{
+	struct expiry_run *best = NULL, *empty = NULL;
+	uint32_t best_last = 0;
+	for (int i = 0; i < EXPIRY_RUNS; i++) {
+		struct expiry_run *r = &q->runs[i];
+		const struct expiry_record *last = expiry_run_last(r);
+		if (!last) {
+			if (!empty)
+				empty = r;
+		} else if (last->when <= when && (!best || last->when >= best_last)) {
+			best = r;
+			best_last = last->when;
+		}
+	}
+	return best ? best : empty;
+}
+
+bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
+		       uint32_t tag, int64_t now_ms)
+{
+	int64_t expire_ms = entry_expire_ms(e);
+	if (q->base_ms == 0)
+		q->base_ms = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
+	struct expiry_record rec = { relative(q, expire_ms), tag, e };
+	/* The far end would close a run to every nearer time. */
+	struct expiry_run *r = rec.when == UINT32_MAX ? NULL : run_for(q, rec.when);
+	return r ? expiry_run_push(r, heap, &rec) : heap_push(q, heap, &rec);
+}
+
+size_t expiry_queue_length(const struct expiry_queue *q)
+{
+	size_t n = q->n;
+	for (int i = 0; i < EXPIRY_RUNS; i++)
+		n += q->runs[i].n;
+	return n;
 }
 
 void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap)
@@ -72,39 +128,90 @@ void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap)
 	}
 }
 
+#define FROM_HEAP (-1)
+
+/* The earliest record (NULL if none) and where it is: a run's index, or
+ * FROM_HEAP. */
+static int earliest(const struct expiry_queue *q, const struct expiry_record **out)
+{
+	const struct expiry_record *best = q->n ? &q->v[0] : NULL;
+	int from = FROM_HEAP;
+	for (int i = 0; i < EXPIRY_RUNS; i++) {
+		const struct expiry_record *first = expiry_run_first(&q->runs[i]);
+		if (first && (!best || first->when < best->when)) {
+			best = first;
+			from = i;
+		}
+	}
+	*out = best;
+	return from;
+}
+
 int64_t expiry_queue_next_ms(const struct expiry_queue *q)
 {
-	return q->n ? q->base_ms + q->v[0].when : INT64_MAX;
+	const struct expiry_record *first;
+	earliest(q, &first);
+	return first ? q->base_ms + first->when : INT64_MAX;
+}
+
+/* The due records of a heap are the subtree of due nodes under the root:
+ * a depth-first walk that stops at each node not due. The stack holds at
+ * most one pending sibling per level. */
+static size_t heap_visit_due(const struct expiry_queue *q, uint32_t now, size_t limit,
+			     expiry_visit_fn *fn, void *ctx)
+{
+	size_t stack[2 * 64], depth = 0, n = 0;
+	if (q->n)
+		stack[depth++] = 0;
+	while (depth && n < limit) {
+		size_t i = stack[--depth];
+		if (q->v[i].when > now)
+			continue;
+		fn(ctx, &q->v[i]);
+		n++;
+		for (size_t child = 2 * i + 1; child <= 2 * i + 2 && child < q->n; child++)
+			stack[depth++] = child;
+	}
+	return n;
+}
+
+size_t expiry_queue_visit_due(const struct expiry_queue *q, int64_t now_ms, size_t limit,
+			      expiry_visit_fn *fn, void *ctx)
+{
+	if (!q->base_ms)
+		return 0;
+	uint32_t now = relative(q, now_ms);
+	size_t n = heap_visit_due(q, now, limit, fn, ctx);
+	for (int i = 0; i < EXPIRY_RUNS; i++)
+		n += expiry_run_visit_due(&q->runs[i], now, limit - n, fn, ctx);
+	return n;
 }
 
 /* Keep 32-bit times meaningful: every 24 days move the base up to now.
- * Subtracting the same amount from every record keeps the heap order. */
+ * Subtracting the same amount from every record keeps every order. */
 static void rebase(struct expiry_queue *q, int64_t now_ms)
 {
 	uint32_t shift = (uint32_t)(now_ms - q->base_ms);
 	for (size_t i = 0; i < q->n; i++)
 		q->v[i].when = q->v[i].when > shift ? q->v[i].when - shift : 0;
+	for (int i = 0; i < EXPIRY_RUNS; i++)
+		expiry_run_rebase(&q->runs[i], shift);
 	q->base_ms = now_ms;
 }
 
-bool expiry_queue_pop_due(struct expiry_queue *q, int64_t now_ms, struct expiry_record *out)
+bool expiry_queue_pop_due(struct expiry_queue *q, struct shard_heap *heap, int64_t now_ms,
+			  struct expiry_record *out)
 {
 	if (q->base_ms && now_ms - q->base_ms > (1ll << 31))
 		rebase(q, now_ms);
-	if (q->n == 0 || q->v[0].when > relative(q, now_ms))
+	const struct expiry_record *first;
+	int from = earliest(q, &first);
+	if (!first || first->when > relative(q, now_ms))
 		return false;
-	*out = q->v[0];
-	q->v[0] = q->v[--q->n];
-	for (size_t i = 0;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < q->n && q->v[l].when < q->v[m].when)
-			m = l;
-		if (r < q->n && q->v[r].when < q->v[m].when)
-			m = r;
-		if (m == i)
-			break;
-		swap(&q->v[i], &q->v[m]);
-		i = m;
-	}
+	*out = *first;
+	if (from != FROM_HEAP)
+		expiry_run_pop(&q->runs[from], heap);
+	else
+		heap_pop(q);
 	return true;
 }

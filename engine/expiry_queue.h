@@ -1,8 +1,10 @@
-/* The keys that have a TTL, in order of expiry: a binary min-heap of small
- * records, so that active expiry finds what is due in O(log n) per key
- * instead of walking the table. This is what lets expiry keep up with any
- * write rate: keys written with a 1-second TTL at full speed are deleted
- * within a loop iteration of their expiry, however many there are.
+/* The keys that have a TTL, in order of expiry, as small records: a few
+ * runs (expiry_run.h) for records that arrive in time order, which is
+ * what keys written with the same TTL do, and a binary min-heap for the
+ * rest. Taking the earliest record compares the heads of the runs and the
+ * heap's top. This is what lets expiry keep up with any write rate: keys
+ * written with a 1-second TTL at full speed are deleted within a loop
+ * iteration of their expiry, however many there are.
  *
  * A record names an entry by address and hash and holds the expiry it was
  * queued for. Records are not removed when a key is deleted, persisted or
@@ -23,19 +25,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expiry_run.h"
 #include "shard_heap.h"
 
-struct entry;
-
-struct expiry_record {
-	uint32_t when;            /* ms after the queue's base */
-	uint32_t hash_lo;         /* keyspace_entry_tag(): catches reuse */
-	struct entry *e;
-};
+/* Runs in use at once: one per TTL in steady use fits, any more go to the
+ * heap. Each pop compares this many heads. */
+#define EXPIRY_RUNS 8
 
 struct expiry_queue {
 	struct expiry_record *v;  /* heap order: v[0] is the earliest */
 	size_t n, cap;
+	struct expiry_run runs[EXPIRY_RUNS];
 	int64_t base_ms;          /* 0 until the first push */
 };
 
@@ -47,12 +47,19 @@ void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap);
  * a base at or before every expiry (a TTL is never in the past). */
 bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
 		       uint32_t tag, int64_t now_ms);
+/* Records queued, in the heap and the runs. */
+size_t expiry_queue_length(const struct expiry_queue *q);
 /* The earliest queued expiry (absolute ms), INT64_MAX if none. */
 int64_t expiry_queue_next_ms(const struct expiry_queue *q);
+/* Call fn on the records due at now_ms, at most `limit` of them, in no
+ * particular order; returns how many. Costs only what it visits. */
+size_t expiry_queue_visit_due(const struct expiry_queue *q, int64_t now_ms, size_t limit,
+			      expiry_visit_fn *fn, void *ctx);
 /* Give back memory once the queue is mostly empty (after a burst of
  * short TTLs has expired), so used_memory returns to its baseline. */
 void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap);
 /* Take the earliest record if it is due at now_ms. */
-bool expiry_queue_pop_due(struct expiry_queue *q, int64_t now_ms, struct expiry_record *out);
+bool expiry_queue_pop_due(struct expiry_queue *q, struct shard_heap *heap, int64_t now_ms,
+			  struct expiry_record *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "evict.h"
+#include "expire.h"
 #include "keyspace_hygiene.h"
 #include "reply.h"
 #include "shard.h"
@@ -229,6 +230,9 @@ void cmd_info(struct cmd_ctx *ctx)
 	struct info_totals t;
 	struct engine *eng = ctx->sh->engine;
 	db_publish_stats(ctx->sh);
+	/* Other shards' figure is from their last tick; this one's is now. */
+	if (want[SEC_HYGIENE])
+		STAT_SET(ctx->sh->stats.expired_present, expire_count_present(ctx->sh));
 	sum_shards(eng, &t);
 	struct buf b = { 0 };
 	void (*const plain[])(struct buf *) = { [SEC_PERSISTENCE] = section_persistence,

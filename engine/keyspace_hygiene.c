@@ -23,6 +23,7 @@ static void add_shard(const struct shard *sh, struct hygiene_figures *f)
 	/* The bucket arrays count as bytes without a TTL: nothing evicts them. */
 	f->bytes_without_ttl += dataset - ttl_bytes;
 	f->used_memory += STAT_GET(s->memory);
+	f->expired_present += STAT_GET(s->expired_present);
 	long long policy = CFG(maxmemory_policy);
 	if (policy == MM_NOEVICTION)
 		return;
@@ -69,10 +70,11 @@ static void append_figures(struct buf *out, const char *name, const struct hygie
 	char line[320];
 	int n = snprintf(line, sizeof(line),
 			 "%s:keys_with_ttl=%llu,keys_without_ttl=%llu,bytes_with_ttl=%llu,"
-			 "bytes_without_ttl=%llu,evictable_perc=%.2f\r\n",
+			 "bytes_without_ttl=%llu,evictable_perc=%.2f,expired_present=%llu\r\n",
 			 name, (unsigned long long)f->keys_with_ttl,
 			 (unsigned long long)f->keys_without_ttl, (unsigned long long)f->bytes_with_ttl,
-			 (unsigned long long)f->bytes_without_ttl, hygiene_evictable_perc(f));
+			 (unsigned long long)f->bytes_without_ttl, hygiene_evictable_perc(f),
+			 (unsigned long long)f->expired_present);
 	buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 }
 

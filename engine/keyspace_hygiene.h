@@ -5,6 +5,8 @@
  * and every write fails. Here the INFO section `keyspace_hygiene` shows it
  * coming, and a warning (INFO field and a rate-limited log line) fires when
  * the policy is volatile-* and less than 10% of used memory is evictable.
+ * The section also shows whether active expiry keeps up: how many keys are
+ * past their TTL but not deleted yet (expire_count_present()).
  */
 #ifndef TESSERA_KEYSPACE_HYGIENE_H
 #define TESSERA_KEYSPACE_HYGIENE_H
@@ -25,6 +27,7 @@ struct hygiene_figures {
 	uint64_t bytes_with_ttl, bytes_without_ttl;
 	uint64_t used_memory;
 	uint64_t evictable_bytes;   /* what the policy may evict */
+	uint64_t expired_present;   /* past their TTL, not deleted yet */
 };
 
 /* One shard's figures (from its published counters), or all shards'. */

@@ -396,7 +396,10 @@ static void close_idle_clients(struct shard *sh)
 void shard_tick(struct shard *sh)
 {
 	shard_run_jobs(sh);
-	sh->expiring = expire_due(sh, expire_due_budget(sh));
+	/* Counted before this iteration's expiry, when the backlog is largest. */
+	if (sh->now_ms >= next_tick_at(sh))
+		STAT_SET(sh->stats.expired_present, expire_count_present(sh));
+	sh->expiring = expire_due(sh);
 	if (sh->evicting)
 		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
 	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);

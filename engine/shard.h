@@ -46,6 +46,7 @@ struct shard_stats {
 	_Atomic int64_t avg_ttl_ms;
 	_Atomic uint64_t stale_perc_x100;       /* expired_stale_perc * 100 */
 	_Atomic uint64_t expire_cycle_ms;       /* CPU time in active expiry */
+	_Atomic uint64_t expired_present;       /* expire_count_present() at the last tick */
 };
 
 #define STAT_ADD(field, n) \
@@ -85,7 +86,6 @@ struct shard {
 
 	uint64_t overhead_bytes;     /* shard_overhead_bytes() as of the last tick */
 	uint64_t expire_cursor;      /* active expiry's position in the table */
-	uint64_t expire_commands_seen; /* commands + remote_executed at the last expire_due */
 	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
 	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */
 	unsigned purge_seen;         /* the engine's purge_generation last acted on */

@@ -615,6 +615,15 @@ def sc_keys_vs_get(args):
             "raw": res, "target_met": met}
 
 
+def expired_present(info_fields):
+    """Tessera's exact count of keys past their TTL not deleted yet (INFO
+    keyspace_hygiene, total line); None for redis-server, which has none."""
+    total = info_fields.get("total")
+    if total is None or "expired_present=" not in total:
+        return None
+    return int(total.split("expired_present=")[1].split(",")[0])
+
+
 def sc_expiry(args):
     secs = args.expiry_seconds
 
@@ -626,7 +635,8 @@ def sc_expiry(args):
                 "cmds": int(i["total_commands_processed"]), "used": int(i["used_memory"]),
                 "stale_perc": float(i.get("expired_stale_perc", "nan")),
                 "cycle_ms": int(i.get("expire_cycle_cpu_milliseconds", 0)),
-                "expired": int(i.get("expired_keys", 0))}
+                "expired": int(i.get("expired_keys", 0)),
+                "present": expired_present(i)}
 
     def run(srv):
         c = Conn(srv.port)
@@ -682,6 +692,10 @@ def sc_expiry(args):
                           "stale": st, "stale_pct": 100.0 * max(0.0, st) / s["dbsize"]
                           if s["dbsize"] else 0.0})
         pcts = [x["stale_pct"] for x in stale]
+        # The server's own exact count, where it has one: every sample after
+        # the writer's first writes, not only every sample_ms.
+        exact = [100.0 * x["present"] / x["dbsize"] for x in samples
+                 if x["present"] is not None and x["dbsize"] and first and x["t"] >= first["t"]]
         rate = (samples[-1]["cmds"] - base["cmds"]) / max(1e-6, (samples[-1]["srv_us"] - base["srv_us"]) / 1e6)
         # memory back to baseline
         tol = max(0.10 * base["used"], MB)
@@ -707,15 +721,22 @@ def sc_expiry(args):
                                       if x["dbsize"]) if stale else 0.0,
              "stale_perc_info_max": max(x["stale_perc"] for x in samples + [stop_sample]),
              "stale_perc_info_end": end["stale_perc"],
+             "exact_samples": len(exact),
+             "exact_worst_pct": max(exact) if exact else None,
+             "exact_median_pct": statistics.median(exact) if exact else None,
+             "exact_series": [(round(x["t"] - t0, 3), x["present"], x["dbsize"]) for x in samples
+                              if x["present"] is not None],
              "cycle_ms": stop_sample["cycle_ms"] - base["cycle_ms"],
              "expired_keys": end["expired"] - base["expired"],
              "baseline_used": base["used"], "peak_used": max(x["used"] for x in samples),
              "back_s": back_s, "tolerance": tol, "mem_trace": mem_trace[-5:],
              "stale_trace": stale}
         log("  %s: %.0f writes/s, peak DBSIZE %d, stale worst %.2f%% median %.2f%% "
-            "(min raw stale %d), expired_stale_perc max %.2f, cycle %d ms, memory back in %s"
+            "(min raw stale %d), exact worst %s, expired_stale_perc max %.2f, cycle %d ms, "
+            "memory back in %s"
             % (srv.name, rate, r["peak_dbsize"], r["stale_worst_pct"], r["stale_median_pct"],
-               r["stale_min_raw"], r["stale_perc_info_max"], r["cycle_ms"],
+               r["stale_min_raw"], "n/a" if not exact else "%.2f%%" % max(exact),
+               r["stale_perc_info_max"], r["cycle_ms"],
                "%.2f s" % back_s if back_s is not None else "> %d s" % args.drain_timeout))
         return r
 
@@ -731,6 +752,10 @@ def sc_expiry(args):
             ["stale % median sample", f2(R["stale_median_pct"]), f2(T["stale_median_pct"]), ""],
             ["most negative raw stale (error bar), % of DBSIZE",
              f2(R["stale_min_raw_pct"]), f2(T["stale_min_raw_pct"]), ""],
+            ["exact expired-but-present % worst sample (Tessera's INFO keyspace_hygiene)",
+             "n/a", f2(T["exact_worst_pct"]) if T["exact_worst_pct"] is not None else "n/a", ""],
+            ["exact expired-but-present % median sample", "n/a",
+             f2(T["exact_median_pct"]) if T["exact_median_pct"] is not None else "n/a", ""],
             ["INFO expired_stale_perc (max seen)", f2(R["stale_perc_info_max"]),
              f2(T["stale_perc_info_max"]), ""],
             ["INFO expire_cycle_cpu_milliseconds", R["cycle_ms"], T["cycle_ms"],
@@ -744,9 +769,12 @@ def sc_expiry(args):
             ["peak used_memory MB", "%.1f" % (R["peak_used"] / MB), "%.1f" % (T["peak_used"] / MB),
              f2(ratio(T["peak_used"], R["peak_used"]))],
             ["s until used_memory <= baseline + max(10%, 1 MB)", bs(R), bs(T), ""]]
-    met = (T["stale_worst_pct"] < 1.0 and T["back_s"] is not None and T["back_s"] <= 2.0)
-    rows.append(["target: tessera stale < 1% always, baseline <= 2 s", "",
-                 "met" if met else "MISSED", ""])
+    # Judged on the exact count where the server gives one: the estimate
+    # from the command counter has an error bar of about +-0.7% here.
+    worst = T["exact_worst_pct"] if T["exact_worst_pct"] is not None else T["stale_worst_pct"]
+    met = (worst < 1.0 and T["back_s"] is not None and T["back_s"] <= 2.0)
+    rows.append(["target: tessera expired-but-present < 1% at every sample (exact count), "
+                 "baseline <= 2 s", "", "met" if met else "MISSED", ""])
     note = ("stale = DBSIZE - writes in the last second (server total_commands_processed, "
             "interpolated at server_time_usec - 1 s between reads %d ms apart), as a %% of "
             "DBSIZE, evaluated every %d ms; "

@@ -297,6 +297,28 @@ def test_allkeys_lru_never_raises_the_hygiene_warning(launch):
     assert log_lines_with(srv, "WARNING maxmemory-policy") == []
 
 
+@tessera_only
+def test_hygiene_counts_no_expired_keys_present_once_active_expiry_ran(launch):
+    srv, r, w = launch("allkeys-lru")
+    p = r.pipeline(transaction=False)
+    for i in range(3000):
+        p.set("soon:%d" % i, "v", px=1500)
+        p.set("later:%d" % i, "v", ex=3600)
+    p.execute()
+    # Keys not due yet are not counted, on any shard.
+    h = hygiene(r)
+    shards = [v for name, v in h.items() if name.startswith("shard")]
+    assert len(shards) == srv.shards
+    assert [s["expired_present"] for s in shards] == [0] * srv.shards
+    assert h["total"]["expired_present"] == 0
+    # Past their TTL, the 3000 are deleted by active expiry without access.
+    deadline = time.monotonic() + 6.0
+    while r.dbsize() != 3000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert r.dbsize() == 3000
+    assert hygiene(r)["total"]["expired_present"] == 0
+
+
 # ---- allkeys-*: writes never fail -----------------------------------------
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-random"])

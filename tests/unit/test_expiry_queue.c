@@ -1,12 +1,14 @@
-/* test_expiry_queue.c - the keys with a TTL, in order of expiry: the heap's
- * order, what happens to records of keys that were deleted, moved, given a
- * longer or a shorter TTL, or persisted (keyspace_holds and ENTRY_QUEUED),
- * and the 32-bit clock's rebasing. The consumer's rules are engine/expire.c's
- * handle_due(); here they are applied by hand so each case is visible. */
+/* test_expiry_queue.c - the keys with a TTL, in order of expiry: runs and
+ * heap together, what happens to records of keys that were deleted, moved,
+ * given a longer or a shorter TTL, or persisted (keyspace_holds and
+ * ENTRY_QUEUED), and the 32-bit clock's rebasing. The consumer's rules are
+ * engine/expire.c's handle_due(); here they are applied by hand so each
+ * case is visible. */
 #include "expiry_queue.h"
 #include "keyspace.h"
 #include "unit_test.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +32,7 @@ static const char *consume_due(struct keyspace *ks, int64_t now, char *deleted, 
 {
 	struct expiry_record r;
 	deleted[0] = '\0';
-	while (expiry_queue_pop_due(&ks->expiring, now, &r)) {
+	while (expiry_queue_pop_due(&ks->expiring, &ks->heap, now, &r)) {
 		if (!keyspace_holds(ks, r.e, r.hash_lo))
 			continue;
 		struct entry *e = r.e;
@@ -58,12 +60,12 @@ TEST(test_records_come_out_in_expiry_order)
 		snprintf(key, sizeof(key), "k%d", i);
 		put(&ks, key, NOW + 1000 + (i * 7919) % 200);
 	}
-	EXPECT_EQ_UINT(ks.expiring.n, 200);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 200);
 	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), NOW + 1000);
 	struct expiry_record r;
 	int64_t last = 0;
 	unsigned popped = 0, ordered = 1;
-	while (expiry_queue_pop_due(&ks.expiring, NOW + 5000, &r)) {
+	while (expiry_queue_pop_due(&ks.expiring, &ks.heap, NOW + 5000, &r)) {
 		if (entry_expire_ms(r.e) < last)
 			ordered = 0;
 		last = entry_expire_ms(r.e);
@@ -75,14 +77,139 @@ TEST(test_records_come_out_in_expiry_order)
 	keyspace_free(&ks);
 }
 
+/* Pop everything due by `now`; false if any record came out before an
+ * earlier one. */
+static bool drain_in_order(struct keyspace *ks, int64_t now, unsigned *popped)
+{
+	struct expiry_record r;
+	int64_t last = 0;
+	bool ordered = true;
+	*popped = 0;
+	while (expiry_queue_pop_due(&ks->expiring, &ks->heap, now, &r)) {
+		ordered &= entry_expire_ms(r.e) >= last;
+		last = entry_expire_ms(r.e);
+		++*popped;
+	}
+	return ordered;
+}
+
+TEST(test_keys_of_a_few_ttls_keep_to_runs_and_come_out_in_order)
+{
+	struct keyspace ks;
+	char key[16];
+	init_at_now(&ks, 12);
+	/* Three TTLs written interleaved as the clock advances, the way a
+	 * session store writes: each TTL's records arrive in time order. */
+	static const int64_t ttl[] = { 1000, 60000, 5000 };
+	for (int i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		put(&ks, key, NOW + i / 10 + ttl[i % 3]);
+	}
+	EXPECT_EQ_UINT(ks.expiring.n, 0); /* nothing fell to the heap */
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 3000);
+	unsigned popped;
+	/* Written over 300 ms: each TTL's keys come due together. */
+	static const int64_t by[] = { 2000, 5299, 70000 };
+	for (int i = 0; i < 3; i++) {
+		EXPECT_TRUE(drain_in_order(&ks, NOW + by[i], &popped));
+		EXPECT_EQ_UINT(popped, 1000);
+	}
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_random_times_come_out_in_order_from_runs_and_heap_together)
+{
+	struct keyspace ks;
+	char key[16];
+	init_at_now(&ks, 13);
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		snprintf(key, sizeof(key), "k%d", i);
+		/* Half rising (run material), half anywhere in the next 10 s. */
+		put(&ks, key, NOW + 1 + (i % 2 ? i / 2 : (int64_t)(x % 10000)));
+	}
+	EXPECT_TRUE(ks.expiring.n > 0 && ks.expiring.n < 20000);
+	unsigned popped, total = 0;
+	/* In steps, so that runs and heap are interleaved with pushes. */
+	for (int64_t t = NOW; t <= NOW + 11000; t += 1000) {
+		EXPECT_TRUE(drain_in_order(&ks, t, &popped));
+		total += popped;
+		snprintf(key, sizeof(key), "late%lld", (long long)(t - NOW));
+		put(&ks, key, t + 20000);
+	}
+	EXPECT_EQ_UINT(total, 20000);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 12);
+	keyspace_free(&ks);
+}
+
+TEST(test_a_run_spans_chunks_and_refills_after_emptying)
+{
+	struct keyspace ks;
+	char key[16];
+	init_at_now(&ks, 14);
+	unsigned popped;
+	for (int round = 0; round < 3; round++) {
+		/* 1000 records take four 255-record chunks. */
+		for (int i = 0; i < 1000; i++) {
+			snprintf(key, sizeof(key), "r%dk%d", round, i);
+			put(&ks, key, NOW + round * 10000 + 1 + i);
+		}
+		EXPECT_TRUE(drain_in_order(&ks, NOW + round * 10000 + 600, &popped));
+		EXPECT_EQ_UINT(popped, 600);
+		EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 400);
+		EXPECT_TRUE(drain_in_order(&ks, NOW + round * 10000 + 5000, &popped));
+		EXPECT_EQ_UINT(popped, 400);
+		EXPECT_TRUE(ks.expiring.runs[0].head == NULL);
+	}
+	EXPECT_EQ_UINT(ks.expiring.n, 0);
+	keyspace_free(&ks);
+}
+
+static void count_visit(void *ctx, const struct expiry_record *r)
+{
+	(void)r;
+	++*(size_t *)ctx;
+}
+
+static size_t count_due(struct keyspace *ks, int64_t now, size_t limit)
+{
+	size_t seen = 0;
+	size_t n = expiry_queue_visit_due(&ks->expiring, now, limit, count_visit, &seen);
+	return n == seen ? n : (size_t)-1;
+}
+
+TEST(test_visit_due_counts_due_records_in_runs_and_heap_and_stops_at_the_limit)
+{
+	struct keyspace ks;
+	char key[16];
+	init_at_now(&ks, 15);
+	EXPECT_EQ_UINT(count_due(&ks, NOW + 1000, 100), 0);
+	/* 600 rising (runs) and 600 falling (mostly heap), 1..600 ms out. */
+	for (int i = 0; i < 1200; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		put(&ks, key, NOW + 1 + (i < 600 ? i : 1199 - i));
+	}
+	EXPECT_TRUE(ks.expiring.n > 500);
+	EXPECT_EQ_UINT(count_due(&ks, NOW, 10000), 0);
+	EXPECT_EQ_UINT(count_due(&ks, NOW + 1, 10000), 2);
+	EXPECT_EQ_UINT(count_due(&ks, NOW + 300, 10000), 600);
+	EXPECT_EQ_UINT(count_due(&ks, NOW + 600, 10000), 1200);
+	EXPECT_EQ_UINT(count_due(&ks, NOW + 600, 999), 999);
+	/* Visiting takes nothing out. */
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1200);
+	keyspace_free(&ks);
+}
+
 TEST(test_nothing_is_due_before_its_time)
 {
 	struct keyspace ks;
 	struct expiry_record r;
 	init_at_now(&ks, 2);
 	put(&ks, "a", NOW + 100);
-	EXPECT_TRUE(!expiry_queue_pop_due(&ks.expiring, NOW + 99, &r));
-	EXPECT_TRUE(expiry_queue_pop_due(&ks.expiring, NOW + 100, &r));
+	EXPECT_TRUE(!expiry_queue_pop_due(&ks.expiring, &ks.heap, NOW + 99, &r));
+	EXPECT_TRUE(expiry_queue_pop_due(&ks.expiring, &ks.heap, NOW + 100, &r));
 	keyspace_free(&ks);
 }
 
@@ -94,10 +221,10 @@ TEST(test_a_deleted_key_leaves_a_record_that_is_dropped)
 	struct entry *a = put(&ks, "a", NOW + 10);
 	put(&ks, "b", NOW + 20);
 	keyspace_delete(&ks, a);
-	EXPECT_EQ_UINT(ks.expiring.n, 2); /* deleting is O(1): the record stays */
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 2); /* deleting is O(1): the record stays */
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 30, deleted, sizeof(deleted)), "b") == 0);
 	EXPECT_EQ_UINT(keyspace_size(&ks), 0);
-	EXPECT_EQ_UINT(ks.expiring.n, 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 0);
 	keyspace_free(&ks);
 }
 
@@ -109,7 +236,7 @@ TEST(test_a_longer_ttl_needs_no_new_record_and_the_old_one_requeues)
 	struct entry *e = put(&ks, "a", NOW + 10);
 	EXPECT_TRUE(e->flags & ENTRY_QUEUED);
 	e = keyspace_set_expire(&ks, e, NOW + 500);
-	EXPECT_EQ_UINT(ks.expiring.n, 1);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
 	/* Due at +10, but the key lives to +500: queued again, not deleted. */
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "") == 0);
 	EXPECT_EQ_UINT(keyspace_size(&ks), 1);
@@ -125,12 +252,12 @@ TEST(test_a_shorter_ttl_is_queued_again_so_it_is_not_late)
 	init_at_now(&ks, 5);
 	struct entry *e = put(&ks, "a", NOW + 1000);
 	e = keyspace_set_expire(&ks, e, NOW + 10);
-	EXPECT_EQ_UINT(ks.expiring.n, 2);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 2);
 	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), NOW + 10);
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "a") == 0);
 	/* The older record outlives its key and is dropped when due. */
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 1000, deleted, sizeof(deleted)), "") == 0);
-	EXPECT_EQ_UINT(ks.expiring.n, 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 0);
 	keyspace_free(&ks);
 }
 
@@ -215,6 +342,7 @@ TEST(test_an_expiry_beyond_49_days_waits_at_the_far_end_and_is_requeued)
 	int64_t day = 24LL * 3600 * 1000;
 	put(&ks, "first", NOW + 1);       /* sets the base near now */
 	put(&ks, "far", NOW + 60 * day);
+	EXPECT_EQ_UINT(ks.expiring.n, 1); /* the far end goes to the heap, not a run */
 	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 1, deleted, sizeof(deleted)), "first") == 0);
 	for (int d = 10; d < 60; d += 10)
 		EXPECT_TRUE(strcmp(consume_due(&ks, NOW + d * day, deleted, sizeof(deleted)), "") == 0);
@@ -223,26 +351,40 @@ TEST(test_an_expiry_beyond_49_days_waits_at_the_far_end_and_is_requeued)
 	keyspace_free(&ks);
 }
 
+static bool queue_holds_no_memory(const struct expiry_queue *q)
+{
+	for (int i = 0; i < EXPIRY_RUNS; i++)
+		if (q->runs[i].head)
+			return false;
+	return q->cap == 0 && !q->v;
+}
+
 TEST(test_the_queue_gives_memory_back_when_it_empties)
 {
 	struct keyspace ks;
 	char key[16], deleted[32];
 	init_at_now(&ks, 11);
-	for (int i = 0; i < 1000; i++) {
+	/* 1000 at one time fill a run; 1000 in falling order fill the heap. */
+	for (int i = 0; i < 2000; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		put(&ks, key, NOW + 10);
+		put(&ks, key, i < 1000 ? NOW + 10 : NOW + 3000 - i);
 	}
-	EXPECT_TRUE(ks.expiring.cap >= 1000);
-	while (consume_due(&ks, NOW + 10, deleted, sizeof(deleted))[0])
+	EXPECT_TRUE(ks.expiring.runs[0].n >= 1000);
+	EXPECT_TRUE(ks.expiring.cap >= 900);
+	while (consume_due(&ks, NOW + 3000, deleted, sizeof(deleted))[0])
 		;
 	expiry_queue_shrink(&ks.expiring, &ks.heap);
-	EXPECT_EQ_UINT(ks.expiring.cap, 0);
+	EXPECT_TRUE(queue_holds_no_memory(&ks.expiring));
 	keyspace_free(&ks);
 }
 
 int main(void)
 {
 	RUN(test_records_come_out_in_expiry_order);
+	RUN(test_keys_of_a_few_ttls_keep_to_runs_and_come_out_in_order);
+	RUN(test_random_times_come_out_in_order_from_runs_and_heap_together);
+	RUN(test_a_run_spans_chunks_and_refills_after_emptying);
+	RUN(test_visit_due_counts_due_records_in_runs_and_heap_and_stops_at_the_limit);
 	RUN(test_nothing_is_due_before_its_time);
 	RUN(test_a_deleted_key_leaves_a_record_that_is_dropped);
 	RUN(test_a_longer_ttl_needs_no_new_record_and_the_old_one_requeues);

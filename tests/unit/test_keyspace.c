@@ -516,7 +516,7 @@ TEST(test_insert_with_a_ttl_is_counted_and_queued_as_set_expire_would)
 	EXPECT_EQ_INT(entry_expire_ms(a), 5000);
 	EXPECT_EQ_UINT(ks.expires, 1);
 	EXPECT_EQ_UINT(ks.volatile_bytes, entry_block_size(a));
-	EXPECT_EQ_UINT(ks.expiring.n, 1);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
 	EXPECT_TRUE(a->flags & ENTRY_QUEUED);
 	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), 5000);
 	/* 0 is no TTL. */
