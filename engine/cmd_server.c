@@ -72,6 +72,7 @@ static void stats_reset_shard(struct cmd_ctx *ctx)
 	STAT_SET(s->rejected_connections, 0);
 	STAT_SET(s->cross_shard_messages, 0);
 	STAT_SET(s->remote_executed, 0);
+	STAT_SET(s->longest_iteration_us, 0);
 	reply_ok(ctx->out);
 }
 

@@ -1,7 +1,5 @@
 #include "expire.h"
 
-#include <time.h>
-
 #include "db.h"
 
 #define STATS_SAMPLE 20
@@ -10,13 +8,6 @@ void expire_delete(struct shard *sh, struct entry *e)
 {
 	keyspace_delete(&sh->ks, e);
 	STAT_ADD(sh->stats.expired_keys, 1);
-}
-
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* One due record: delete its key if it expired, queue it again if its TTL
@@ -50,17 +41,17 @@ bool expire_due(struct shard *sh)
 	struct expiry_queue *q = &sh->ks.expiring;
 	if (expiry_queue_next_ms(q) > sh->now_ms)
 		return false;
-	uint64_t start = monotonic_us(), now = start;
+	uint64_t start = shard_monotonic_us(), now = start;
 	struct expiry_record r;
 	unsigned n = 0;
 	while (expiry_queue_pop_due(q, &sh->ks.heap, sh->now_ms, &r)) {
 		handle_due(sh, &r);
-		if (++n % EXPIRE_CLOCK_EVERY == 0 && (now = monotonic_us()) - start >= EXPIRE_SLICE_US)
+		if (++n % EXPIRE_CLOCK_EVERY == 0 && (now = shard_monotonic_us()) - start >= EXPIRE_SLICE_US)
 			break;
 	}
 	expiry_queue_shrink(q, &sh->ks.heap);
 	if (n % EXPIRE_CLOCK_EVERY)
-		now = monotonic_us();
+		now = shard_monotonic_us();
 	sh->expire_cycle_us += now - start;
 	return expiry_queue_next_ms(q) <= sh->now_ms;
 }

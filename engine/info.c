@@ -189,12 +189,14 @@ static void section_shards(struct buf *b, struct engine *eng)
 		struct shard_stats *s = &eng->shards[i]->stats;
 		/* ops: commands from this shard's connections plus parts it ran
 		 * for other shards' connections. */
-		LINE("shard%u:keys=%llu,ops=%llu,connections=%llu,memory=%llu,cross_shard_messages=%llu\r\n",
+		LINE("shard%u:keys=%llu,ops=%llu,connections=%llu,memory=%llu,cross_shard_messages=%llu,"
+		     "longest_iteration_us=%llu\r\n",
 		     i, (unsigned long long)STAT_GET(s->keys),
 		     (unsigned long long)(STAT_GET(s->commands) + STAT_GET(s->remote_executed)),
 		     (unsigned long long)STAT_GET(s->connected_clients),
 		     (unsigned long long)STAT_GET(s->memory),
-		     (unsigned long long)STAT_GET(s->cross_shard_messages));
+		     (unsigned long long)STAT_GET(s->cross_shard_messages),
+		     (unsigned long long)STAT_GET(s->longest_iteration_us));
 	}
 }
 

@@ -37,8 +37,16 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+uint64_t shard_monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void shard_update_clock(struct shard *sh)
 {
+	sh->iteration_start_us = shard_monotonic_us();
 	sh->now_ms = wall_ms();
 	sh->ks.clock_ms = sh->now_ms;
 }
@@ -393,6 +401,16 @@ static void close_idle_clients(struct shard *sh)
 	}
 }
 
+/* The longest a client could have waited on this shard's own work, from
+ * the start of the iteration to the end of its periodic work (stalls like
+ * preemption count; time asleep waiting for input does not). */
+static void note_iteration_time(struct shard *sh)
+{
+	uint64_t busy = shard_monotonic_us() - sh->iteration_start_us;
+	if (busy > STAT_GET(sh->stats.longest_iteration_us))
+		STAT_SET(sh->stats.longest_iteration_us, busy);
+}
+
 void shard_tick(struct shard *sh)
 {
 	shard_run_jobs(sh);
@@ -405,6 +423,7 @@ void shard_tick(struct shard *sh)
 	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);
 	if (sh->now_ms < next_tick_at(sh)) {
 		db_publish_stats(sh);
+		note_iteration_time(sh);
 		return;
 	}
 	sh->last_timeout_check_ms = sh->now_ms;
@@ -421,4 +440,5 @@ void shard_tick(struct shard *sh)
 	db_publish_stats(sh);
 	if (sh->id == 0)
 		hygiene_check(sh);
+	note_iteration_time(sh);
 }

@@ -47,6 +47,7 @@ struct shard_stats {
 	_Atomic uint64_t stale_perc_x100;       /* expired_stale_perc * 100 */
 	_Atomic uint64_t expire_cycle_ms;       /* CPU time in active expiry */
 	_Atomic uint64_t expired_present;       /* expire_count_present() at the last tick */
+	_Atomic uint64_t longest_iteration_us;  /* busiest loop iteration since RESETSTAT */
 };
 
 #define STAT_ADD(field, n) \
@@ -70,6 +71,7 @@ struct shard {
 	struct argv_vec argv;        /* scratch argv for parsing */
 	struct argv_vec split_argv;  /* scratch argv for one shard's part of a command */
 	int64_t now_ms;              /* cached per loop iteration */
+	uint64_t iteration_start_us; /* shard_monotonic_us() at shard_update_clock */
 	uint64_t rng;
 
 	struct spsc_ring **ring_out; /* [j]: this shard -> j (NULL for j == id) */
@@ -123,13 +125,18 @@ struct engine {
 struct engine *engine_create(unsigned nshards);
 void engine_destroy(struct engine *eng);
 
-/* Called by the shard's own thread. */
+/* Called by the shard's own thread first in every loop iteration: it also
+ * starts timing the iteration, which shard_tick() ends. */
 void shard_update_clock(struct shard *sh);
+/* CLOCK_MONOTONIC in µs, for timing work. */
+uint64_t shard_monotonic_us(void);
 /* Deliver received messages; returns how many. */
 unsigned shard_drain_rings(struct shard *sh);
 /* Push staged messages; wakes receivers that sleep. */
 void shard_flush_outbox(struct shard *sh);
-/* Periodic work: active expiry, table upkeep, idle-client timeouts. */
+/* Periodic work: active expiry, table upkeep, idle-client timeouts. The
+ * last engine call of a loop iteration: the time since shard_update_clock()
+ * is the iteration's busy time (INFO shards: longest_iteration_us). */
 void shard_tick(struct shard *sh);
 /* How long the shard may sleep before shard_tick is due, in ms. */
 int shard_next_tick_ms(const struct shard *sh);

@@ -378,6 +378,27 @@ def f3(x):
 
 # ---------------------------------------------------------------- scenarios
 
+def server_side_stall_reset(c, name):
+    """Start measuring the longest time the server itself was busy without
+    answering (see server_side_stall_ms)."""
+    if name == "redis":
+        c.cmd("CONFIG", "SET", "latency-monitor-threshold", "1")
+        c.cmd("LATENCY", "RESET")
+    else:
+        c.cmd("CONFIG", "RESETSTAT")
+
+
+def server_side_stall_ms(c, name):
+    """redis: the longest event LATENCY LATEST recorded (ms); tessera: the
+    busiest loop iteration of any shard (INFO shards, µs)."""
+    if name == "redis":
+        events = c.cmd("LATENCY", "LATEST")
+        return float(max((e[3] for e in events), default=0))  # [name, at, latest, max]
+    fields = parse_info(c.cmd("INFO", "shards"))
+    return max(int(v.split("longest_iteration_us=")[1].split(",")[0]) / 1000.0
+               for k, v in fields.items() if k.startswith("shard") and k != "shards")
+
+
 def sc_growth(args):
     n = args.keys or (1_000_000 if args.quick else 10_000_000)
     keyfmt, value = b"key:%012d", b"v" * 16  # 16-byte keys and values
@@ -385,6 +406,7 @@ def sc_growth(args):
     def run(srv):
         c = Conn(srv.port)
         c.cmd("SET", "probe", "v")
+        server_side_stall_reset(c, srv.name)
         c.close()
         mem0 = int(info(srv.port, "memory")["used_memory"])
         progress = []
@@ -422,14 +444,17 @@ def sc_growth(args):
                     break
             worst.append({"t_s": (st[i] - t0) / 1e9, "ms": rt[i] / 1e6, "keys": ka})
         im = info(srv.port, "memory")
-        r = dict(s, keys_sent=loaded, dbsize=dbsize(srv.port), load_s=(t1 - t0) / 1e9,
+        c = Conn(srv.port)
+        stall_ms = server_side_stall_ms(c, srv.name)
+        c.close()
+        r = dict(s, keys_sent=loaded, server_stall_ms=stall_ms, dbsize=dbsize(srv.port), load_s=(t1 - t0) / 1e9,
                  max_at_s=(at - t0) / 1e9, max_at_keys=keys_at, probe_policy=policy,
                  worst5=worst, used_memory_mb=(int(im["used_memory"]) - mem0) / MB,
                  rss_mb=vmrss(srv.pid) / MB)
         log("  %s: %d keys in %.1f s, %d probes, max %.2f ms at %.1f s (~%d keys), "
-            "p99.9 %.3f ms, p99 %.3f ms (probe %s); worst: %s"
+            "p99.9 %.3f ms, p99 %.3f ms (probe %s), server side %.2f ms; worst: %s"
             % (srv.name, r["dbsize"], r["load_s"], r["probes"], r["max_ms"], r["max_at_s"],
-               keys_at, r["p999_ms"], r["p99_ms"], policy,
+               keys_at, r["p999_ms"], r["p99_ms"], policy, stall_ms,
                ", ".join("%.2f ms @%.1fs/%dk" % (w["ms"], w["t_s"], w["keys"] // 1000)
                          for w in worst)))
         return r
@@ -448,6 +473,8 @@ def sc_growth(args):
             ["load time s (rate k/s)", "%.1f (%.0f)" % (R["load_s"], n / R["load_s"] / 1e3),
              "%.1f (%.0f)" % (T["load_s"], n / T["load_s"] / 1e3), f2(pair("load_s"))],
             ["GET probes", "%d" % R["probes"], "%d" % T["probes"], f2(pair("probes"))]]
+    rows.append(["server side: longest stall ms (*)", f3(R["server_stall_ms"]),
+                 f3(T["server_stall_ms"]), f2(pair("server_stall_ms"))])
     for k, lab in (("max_ms", "probe max ms"), ("p999_ms", "probe p99.9 ms"),
                    ("p99_ms", "probe p99 ms"), ("p50_ms", "probe p50 ms")):
         rows.append([lab, f3(R[k]), f3(T[k]), f2(pair(k))])
@@ -470,12 +497,17 @@ def sc_growth(args):
     note = ("loader: pipelined SET key:%%012d <16 B> in batches of %d, two batches in "
             "flight; probe: GET probe back to back on its own connection (%s); keys@ = keys "
             "acknowledged when that probe was sent; ratio < 1: tessera lower (median of "
-            "per-run ratios)" % (args.batch, runs[0]["tessera"]["probe_policy"]))
+            "per-run ratios). (*) redis: the longest event in LATENCY LATEST "
+            "(latency-monitor-threshold 1: a command's execution, 1 ms resolution); "
+            "tessera: INFO shards longest_iteration_us (a whole loop iteration's busy "
+            "time, a batch of commands included), both reset before the load. The probe "
+            "shares the client core with the loader, so its max also holds client-side "
+            "scheduling delays." % (args.batch, runs[0]["tessera"]["probe_policy"]))
     return {"name": "growth", "n": n, "headers": headers, "rows": rows, "note": note,
             "raw": runs}
 
 
-GROWTH_NUM = ("dbsize", "load_s", "probes", "max_ms", "p999_ms", "p99_ms", "p50_ms",
+GROWTH_NUM = ("dbsize", "load_s", "probes", "server_stall_ms", "max_ms", "p999_ms", "p99_ms", "p50_ms",
               "over_1ms", "over_10ms", "used_memory_mb", "rss_mb")
 
 

@@ -250,6 +250,27 @@ def test_info_shards_lists_each_shard_with_its_key_count(server, conn, r):
     assert "shard%d" % server.shards not in fields
 
 
+def longest_iterations(conn, shards):
+    fields = info_fields(decode(conn.call("INFO", "shards")))
+    return [int(re.search(r"longest_iteration_us=(\d+)", fields["shard%d" % n]).group(1))
+            for n in range(shards)]
+
+
+@tessera_only
+def test_info_shards_longest_iteration_covers_a_big_command_until_resetstat(server, conn):
+    conn.call("CONFIG", "RESETSTAT")
+    # One MSET of 100k keys is one iteration's work on every shard it
+    # touches: far more than a millisecond, however fast the machine.
+    args = []
+    for i in range(100000):
+        args += ["iter-key:%d" % i, "v"]
+    assert conn.call("MSET", *args) == b"+OK\r\n"
+    busy = longest_iterations(conn, server.shards)
+    assert all(us >= 1000 for us in busy), busy
+    conn.call("CONFIG", "RESETSTAT")
+    assert all(a < b for a, b in zip(longest_iterations(conn, server.shards), busy))
+
+
 @tessera_only
 def test_info_all_includes_the_shards_section(conn):
     assert "Shards" in info_sections(decode(conn.call("INFO", "all")))
