@@ -68,11 +68,10 @@ static void count_if_present(void *ctx, const struct expiry_record *r)
 	c->n += keyspace_holds(ks, r->e, r->hash_lo) && db_is_expired(c->sh, r->e);
 }
 
-uint64_t expire_count_present(struct shard *sh)
+uint64_t expire_count_present(struct shard *sh, size_t limit)
 {
 	struct present_count c = { .sh = sh };
-	expiry_queue_visit_due(&sh->ks.expiring, sh->now_ms, EXPIRE_PRESENT_COUNT_MAX,
-			       count_if_present, &c);
+	expiry_queue_visit_due(&sh->ks.expiring, sh->now_ms, limit, count_if_present, &c);
 	return c.n;
 }
 

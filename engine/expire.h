@@ -11,6 +11,7 @@
 #define TESSERA_EXPIRE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "keyspace.h"
@@ -32,12 +33,16 @@ bool expire_due(struct shard *sh);
 
 /* Keys past their TTL that active expiry has not deleted yet: how far
  * behind it is. Counted exactly from the due records, of which at most
- * EXPIRE_PRESENT_COUNT_MAX are looked at (a few ms), so a backlog larger
- * than that reads as at most that. A key is expired when its TTL is at or
- * before the shard's clock, as lazy expiry judges it (a key queued twice,
- * after PERSIST and a new TTL, may count twice). */
-#define EXPIRE_PRESENT_COUNT_MAX (1u << 20)
-uint64_t expire_count_present(struct shard *sh);
+ * `limit` are looked at (each may cost a cache miss or two), so a larger
+ * backlog reads as `limit`. A key is expired when its TTL is at or before
+ * the shard's clock, as lazy expiry judges it (a key queued twice, after
+ * PERSIST and a new TTL, may count twice). */
+uint64_t expire_count_present(struct shard *sh, size_t limit);
+/* The limits: every tick, for INFO on other shards (about 0.4 ms at the
+ * limit), and on the shard answering INFO (about 1.5 ms). Only a backlog
+ * that large costs that much. */
+#define EXPIRE_PRESENT_TICK_MAX 4096
+#define EXPIRE_PRESENT_INFO_MAX 16384
 
 /* Milliseconds until the next queued expiry (0 if due now), or -1. */
 int64_t expire_next_in_ms(const struct shard *sh);

@@ -234,7 +234,8 @@ void cmd_info(struct cmd_ctx *ctx)
 	db_publish_stats(ctx->sh);
 	/* Other shards' figure is from their last tick; this one's is now. */
 	if (want[SEC_HYGIENE])
-		STAT_SET(ctx->sh->stats.expired_present, expire_count_present(ctx->sh));
+		STAT_SET(ctx->sh->stats.expired_present,
+			 expire_count_present(ctx->sh, EXPIRE_PRESENT_INFO_MAX));
 	sum_shards(eng, &t);
 	struct buf b = { 0 };
 	void (*const plain[])(struct buf *) = { [SEC_PERSISTENCE] = section_persistence,

@@ -416,7 +416,8 @@ void shard_tick(struct shard *sh)
 	shard_run_jobs(sh);
 	/* Counted before this iteration's expiry, when the backlog is largest. */
 	if (sh->now_ms >= next_tick_at(sh))
-		STAT_SET(sh->stats.expired_present, expire_count_present(sh));
+		STAT_SET(sh->stats.expired_present,
+			 expire_count_present(sh, EXPIRE_PRESENT_TICK_MAX));
 	sh->expiring = expire_due(sh);
 	if (sh->evicting)
 		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */

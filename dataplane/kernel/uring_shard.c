@@ -372,6 +372,10 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 		shard_drain_rings(sh);
 		flush_dirty_clients(us);
 		shard_flush_outbox(sh);
+		/* A pending slice (expiry, KEYS, eviction) runs in shard_tick:
+		 * send this iteration's replies first, not after the slice. */
+		if (shard_background_work(sh))
+			io_uring_submit(&us->ring);
 		shard_tick(sh);
 		if (!us->accepting)
 			arm_accept(us);
