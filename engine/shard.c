@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "client.h"
@@ -69,6 +70,18 @@ unsigned key_shard(const struct shard *sh, const char *key, size_t len)
 	return slot_shard(key_slot(key, len), sh->nshards);
 }
 
+/* Seeds from the kernel: the table's hash seed must not be guessable, or
+ * a client could write keys that all land in one segment's home bucket
+ * (the wall clock at start, which INFO shows, was). The clock is the
+ * fallback only when the kernel has no entropy yet, early at boot. */
+static uint64_t random_seed(unsigned id)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	return 0x9E3779B97F4A7C15ULL * (id + 1) ^ (uint64_t)wall_ms();
+}
+
 static struct shard *shard_create(struct engine *eng, unsigned id)
 {
 	struct shard *sh = aligned_alloc(64, (sizeof(*sh) + 63) / 64 * 64);
@@ -78,8 +91,9 @@ static struct shard *shard_create(struct engine *eng, unsigned id)
 	sh->id = id;
 	sh->nshards = eng->nshards;
 	sh->engine = eng;
-	sh->rng = 0x9E3779B97F4A7C15ULL * (id + 1) ^ (uint64_t)wall_ms();
-	keyspace_init(&sh->ks, sh->rng);
+	/* Separate seeds: RANDOMKEY's answers say something of the rng's. */
+	sh->rng = random_seed(id) | 1;
+	keyspace_init(&sh->ks, random_seed(id));
 	sh->ring_out = calloc(eng->nshards, sizeof(*sh->ring_out));
 	sh->ring_in = calloc(eng->nshards, sizeof(*sh->ring_in));
 	sh->outbox = calloc(eng->nshards, sizeof(*sh->outbox));
