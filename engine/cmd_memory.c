@@ -13,6 +13,7 @@
 #include "pending.h"
 #include "reply.h"
 #include "shard.h"
+#include "shard_totals.h"
 
 static const char *const memory_help[] = {
 	"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -75,21 +76,13 @@ struct memory_figures {
 
 static void gather(struct shard *sh, struct memory_figures *m)
 {
-	struct engine *eng = sh->engine;
-	memset(m, 0, sizeof(*m));
+	struct shard_totals t;
 	db_publish_stats(sh);
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct shard_stats *s = &eng->shards[i]->stats;
-		m->used += STAT_GET(s->memory);
-		m->peak += STAT_GET(s->memory_peak);
-		m->dataset += STAT_GET(s->dataset_bytes);
-		m->keys += STAT_GET(s->keys);
-		m->evicted += STAT_GET(s->evicted_keys);
-	}
-	if (m->peak < m->used)
-		m->peak = m->used;
-	m->rss = info_rss_bytes();
-	hygiene_of_engine(eng, &m->hygiene);
+	shard_totals_sum(sh->engine, &t);
+	*m = (struct memory_figures){ .used = t.memory, .peak = shard_totals_peak(&t),
+				      .dataset = t.dataset, .keys = t.keys, .evicted = t.evicted,
+				      .rss = info_rss_bytes() };
+	hygiene_of_engine(sh->engine, &m->hygiene);
 }
 
 static double percent(uint64_t part, uint64_t whole)

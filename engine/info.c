@@ -2,7 +2,6 @@
  * Figures of other shards are read from their published counters (relaxed
  * atomics), so INFO never waits for another shard. */
 #include <stdio.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,44 +14,8 @@
 #include "keyspace_hygiene.h"
 #include "reply.h"
 #include "shard.h"
+#include "shard_totals.h"
 #include "version.h"
-
-struct info_totals {
-	uint64_t keys, expires, memory, commands, connections_received, clients;
-	uint64_t hits, misses, expired, in_bytes, out_bytes, rejected, messages;
-	uint64_t memory_peak, dataset, volatile_bytes, evicted;
-	uint64_t expire_cycle_ms;
-	double stale_perc_weighted, avg_ttl_weighted;   /* by keys with a TTL */
-};
-
-static void sum_shards(struct engine *eng, struct info_totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct shard_stats *s = &eng->shards[i]->stats;
-		t->keys += STAT_GET(s->keys);
-		t->expires += STAT_GET(s->expires);
-		t->memory += STAT_GET(s->memory);
-		t->commands += STAT_GET(s->commands);
-		t->connections_received += STAT_GET(s->connections_received);
-		t->clients += STAT_GET(s->connected_clients);
-		t->hits += STAT_GET(s->keyspace_hits);
-		t->misses += STAT_GET(s->keyspace_misses);
-		t->expired += STAT_GET(s->expired_keys);
-		t->in_bytes += STAT_GET(s->net_input_bytes);
-		t->out_bytes += STAT_GET(s->net_output_bytes);
-		t->rejected += STAT_GET(s->rejected_connections);
-		t->messages += STAT_GET(s->cross_shard_messages);
-		t->memory_peak += STAT_GET(s->memory_peak);
-		t->dataset += STAT_GET(s->dataset_bytes);
-		t->volatile_bytes += STAT_GET(s->volatile_bytes);
-		t->evicted += STAT_GET(s->evicted_keys);
-		t->expire_cycle_ms += STAT_GET(s->expire_cycle_ms);
-		double ttl_keys = (double)STAT_GET(s->expires);
-		t->stale_perc_weighted += ttl_keys * (double)STAT_GET(s->stale_perc_x100) / 100.0;
-		t->avg_ttl_weighted += ttl_keys * (double)STAT_GET(s->avg_ttl_ms);
-	}
-}
 
 static void human_bytes(char *out, size_t n, unsigned long long v)
 {
@@ -96,21 +59,21 @@ static void section_server(struct buf *b, struct shard *sh)
 	     sh->nshards);
 }
 
-static void section_clients(struct buf *b, const struct info_totals *t)
+static void section_clients(struct buf *b, const struct shard_totals *t)
 {
 	char tmp[256];
 	LINE("# Clients\r\nconnected_clients:%llu\r\nmaxclients:%lld\r\nblocked_clients:0\r\n",
 	     (unsigned long long)t->clients, CFG(maxclients));
 }
 
-static void section_memory(struct buf *b, struct engine *eng, const struct info_totals *t)
+static void section_memory(struct buf *b, struct engine *eng, const struct shard_totals *t)
 {
 	char tmp[1024], used_h[32], rss_h[32], max_h[32], peak_h[32];
 	unsigned long long rss = info_rss_bytes();
 	/* used_memory: what the shards' heaps hold for their keyspaces, plus
 	 * connections and shard state; the figure eviction budgets against.
 	 * The peak is the sum of each shard's own peak. */
-	unsigned long long used = t->memory, peak = t->memory_peak > used ? t->memory_peak : used;
+	unsigned long long used = t->memory, peak = shard_totals_peak(t);
 	human_bytes(used_h, sizeof(used_h), used);
 	human_bytes(rss_h, sizeof(rss_h), rss);
 	human_bytes(peak_h, sizeof(peak_h), peak);
@@ -138,7 +101,7 @@ static void section_persistence(struct buf *b)
 			  "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n");
 }
 
-static void section_stats(struct buf *b, const struct info_totals *t)
+static void section_stats(struct buf *b, const struct shard_totals *t)
 {
 	char tmp[1024];
 	LINE("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
@@ -171,7 +134,7 @@ static void section_cpu(struct buf *b)
 	     (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
 }
 
-static void section_keyspace(struct buf *b, const struct info_totals *t)
+static void section_keyspace(struct buf *b, const struct shard_totals *t)
 {
 	char tmp[256];
 	buf_append_str(b, "# Keyspace\r\n");
@@ -229,14 +192,14 @@ void cmd_info(struct cmd_ctx *ctx)
 		for (int i = 0; i < SEC_COUNT; i++)
 			want[i] |= all || arg_is(s, section_names[i]);
 	}
-	struct info_totals t;
+	struct shard_totals t;
 	struct engine *eng = ctx->sh->engine;
 	db_publish_stats(ctx->sh);
 	/* Other shards' figure is from their last tick; this one's is now. */
 	if (want[SEC_HYGIENE])
 		STAT_SET(ctx->sh->stats.expired_present,
 			 expire_count_present(ctx->sh, EXPIRE_PRESENT_INFO_MAX));
-	sum_shards(eng, &t);
+	shard_totals_sum(eng, &t);
 	struct buf b = { 0 };
 	void (*const plain[])(struct buf *) = { [SEC_PERSISTENCE] = section_persistence,
 						 [SEC_REPLICATION] = section_replication,
