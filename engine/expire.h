@@ -35,8 +35,7 @@ bool expire_due(struct shard *sh);
  * behind it is. Counted exactly from the due records, of which at most
  * `limit` are looked at (each may cost a cache miss or two), so a larger
  * backlog reads as `limit`. A key is expired when its TTL is at or before
- * the shard's clock, as lazy expiry judges it (a key queued twice, after
- * PERSIST and a new TTL, may count twice). */
+ * the shard's clock, as lazy expiry judges it. */
 uint64_t expire_count_present(struct shard *sh, size_t limit);
 /* The limits: every tick, for INFO on other shards (about 0.4 ms at the
  * limit), and on the shard answering INFO (about 1.5 ms). Only a backlog

@@ -1,6 +1,6 @@
 /* The keys that have a TTL, in order of expiry, as small records: a few
  * runs (expiry_run.h) for records that arrive in time order, which is
- * what keys written with the same TTL do, and a binary min-heap for the
+ * what keys written with the same TTL do, and a 4-ary min-heap for the
  * rest. Taking the earliest record compares the heads of the runs and the
  * heap's top. This is what lets expiry keep up with any write rate: keys
  * written with a 1-second TTL at full speed are deleted within a loop
@@ -12,7 +12,11 @@
  * keyspace_holds()) and drops the ones that no longer match, so deletes
  * stay O(1). A key carries ENTRY_QUEUED while a record for it is pending;
  * a TTL that only grows needs no new record (the old one fires early and
- * is queued again for the new time).
+ * is queued again for the new time). Queuing a key again makes its older
+ * records stale: each record carries the generation it was queued with, and
+ * only the one matching the entry's (entry_expiry_gen()) is acted on, so a
+ * key whose TTL is set over and over keeps one live record, not one per
+ * write.
  *
  * Times are kept as 32-bit milliseconds from the queue's base (49 days);
  * a later expiry is queued at the far end and queued again when it comes
@@ -33,7 +37,7 @@
 #define EXPIRY_RUNS 8
 
 struct expiry_queue {
-	struct expiry_record *v;  /* heap order: v[0] is the earliest */
+	struct expiry_record *v;  /* 4-ary heap order: v[0] is the earliest */
 	size_t n, cap;
 	struct expiry_run runs[EXPIRY_RUNS];
 	int64_t base_ms;          /* 0 until the first push */
@@ -42,11 +46,12 @@ struct expiry_queue {
 void expiry_queue_init(struct expiry_queue *q);
 void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap);
 /* Queue e for its expiry (entry_expire_ms()); `tag` is what the record
- * keeps to recognise e later, keyspace_entry_tag(). False if out of memory.
- * `now_ms` starts the queue's clock on the first push: times are kept from
- * a base at or before every expiry (a TTL is never in the past). */
+ * keeps to recognise e later, keyspace_entry_tag(), and `gen` the
+ * generation it is queued with (entry_expiry_gen()). False if out of
+ * memory. `now_ms` starts the queue's clock on the first push: times are
+ * kept from a base at or before every expiry (a TTL is never in the past). */
 bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct entry *e,
-		       uint32_t tag, int64_t now_ms);
+		       uint32_t tag, uint16_t gen, int64_t now_ms);
 /* Records queued, in the heap and the runs. */
 size_t expiry_queue_length(const struct expiry_queue *q);
 /* The earliest queued expiry (absolute ms), INT64_MAX if none. */

@@ -25,8 +25,30 @@ struct entry;
 struct expiry_record {
 	uint32_t when;            /* ms after the queue's base */
 	uint32_t hash_lo;         /* keyspace_entry_tag(): catches reuse */
-	struct entry *e;
+	uint64_t entry_gen;       /* the entry's address; the top 16 bits, the
+				   * generation it was queued with */
 };
+
+#define EXPIRY_RECORD_ADDR_BITS 48
+
+static inline struct expiry_record expiry_record_make(uint32_t when, uint32_t tag,
+						      struct entry *e, uint16_t gen)
+{
+	return (struct expiry_record){ when, tag,
+				       (uint64_t)(uintptr_t)e | (uint64_t)gen << EXPIRY_RECORD_ADDR_BITS };
+}
+
+static inline struct entry *expiry_record_entry(const struct expiry_record *r)
+{
+	return (struct entry *)(uintptr_t)(r->entry_gen & ((1ull << EXPIRY_RECORD_ADDR_BITS) - 1));
+}
+
+/* Compared with entry_expiry_gen(): a record of an older generation is
+ * stale (its key was queued again since) and is dropped when due. */
+static inline uint16_t expiry_record_gen(const struct expiry_record *r)
+{
+	return (uint16_t)(r->entry_gen >> EXPIRY_RECORD_ADDR_BITS);
+}
 
 struct expiry_chunk;
 

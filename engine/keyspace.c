@@ -33,9 +33,19 @@ static void set_val_len(struct entry *e, size_t vlen)
 	set_lengths(e, entry_key_len(e), vlen);
 }
 
+static void store_ttl_slot(struct entry *e, int64_t ms, uint16_t gen)
+{
+	uint64_t slot = (uint64_t)ms;
+	if (slot <= ENTRY_TTL_TIME_MASK)
+		slot |= ENTRY_TTL_PACKED | (uint64_t)gen << ENTRY_TTL_GEN_SHIFT;
+	memcpy(e->data + entry_lengths_size(e), &slot, sizeof(slot));
+}
+
+/* A new expiry keeps the generation: the live record stays live (a record
+ * that fires before the expiry is queued again). */
 static void store_expire(struct entry *e, int64_t ms)
 {
-	memcpy(e->data + entry_lengths_size(e), &ms, sizeof(ms));
+	store_ttl_slot(e, ms, entry_expiry_gen(e));
 }
 
 /* Value bytes the entry's block has room for, within what its length
@@ -170,7 +180,7 @@ static struct entry *new_entry(struct keyspace *ks, const void *key, size_t klen
 			     (n > SLAB_MAX_BLOCK ? 0 : ENTRY_SLAB));
 	set_lengths(e, klen, vlen);
 	if (ttl)
-		store_expire(e, 0);
+		store_ttl_slot(e, 0, 0);
 	memcpy((char *)entry_key(e), key, klen);
 	return e;
 }
@@ -182,8 +192,37 @@ static void count_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms
 	ks->expires++;
 	ks->volatile_bytes += entry_block_size(e);
 	store_expire(e, expire_ms);
-	if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), ks->clock_ms))
-		e->flags |= ENTRY_QUEUED;
+	keyspace_queue_expiry(ks, e, keyspace_entry_tag(ks, e));
+}
+
+bool keyspace_queue_expiry(struct keyspace *ks, struct entry *e, uint32_t tag)
+{
+	if (++ks->expiry_gen == 0)
+		ks->expiry_gen = 1;
+	store_ttl_slot(e, entry_expire_ms(e), ks->expiry_gen);
+	if (!expiry_queue_push(&ks->expiring, &ks->heap, e, tag, entry_expiry_gen(e), ks->clock_ms)) {
+		e->flags &= (uint8_t)~ENTRY_QUEUED;
+		return false;
+	}
+	e->flags |= ENTRY_QUEUED;
+	return true;
+}
+
+void keyspace_prefetch_records(const struct keyspace *ks, const struct expiry_record *r,
+			       unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		seg_table_prefetch_segment(&ks->table, r[i].hash_lo);
+		__builtin_prefetch(expiry_record_entry(&r[i]));
+	}
+	for (unsigned i = 0; i < n; i++)
+		seg_table_prefetch_bucket(&ks->table, r[i].hash_lo);
+}
+
+bool keyspace_record_is_live(const struct keyspace *ks, const struct expiry_record *r)
+{
+	struct entry *e = expiry_record_entry(r);
+	return keyspace_holds(ks, e, r->hash_lo) && expiry_record_gen(r) == entry_expiry_gen(e);
 }
 
 struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
@@ -230,8 +269,7 @@ static struct entry *relocate(struct keyspace *ks, struct entry *e, size_t vcap,
 	if (expire_ms) {
 		ks->volatile_bytes += entry_block_size(n) - entry_block_size(e);
 		/* The queued record names the old address. */
-		if (expiry_queue_push(&ks->expiring, &ks->heap, n, seg_table_tag(h), ks->clock_ms))
-			n->flags |= ENTRY_QUEUED;
+		keyspace_queue_expiry(ks, n, seg_table_tag(h));
 	}
 	free_block(ks, e);
 	return n;
@@ -305,12 +343,8 @@ struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t 
 	 * shorter TTL needs its own, and so does a TTL set again after PERSIST
 	 * (the old record may be due later than it). */
 	bool queue = expire_ms && (!(e->flags & ENTRY_QUEUED) || !old || expire_ms < old);
-	if (queue) {
-		if (expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), ks->clock_ms))
-			e->flags |= ENTRY_QUEUED;
-		else
-			e->flags &= (uint8_t)~ENTRY_QUEUED; /* the table walk finds it */
-	}
+	if (queue)
+		keyspace_queue_expiry(ks, e, keyspace_entry_tag(ks, e));
 	return e;
 }
 

@@ -96,14 +96,38 @@ static inline size_t entry_lengths_size(const struct entry *e)
 	return e->flags & ENTRY_LONG ? ENTRY_LONG_LENGTHS_SIZE : 0;
 }
 
+/* The TTL slot: the expiry, and the generation of the key's live expiry
+ * record (expiry_queue.h). A time below 2^47 ms (the year 6429) is packed
+ * with the generation in bits 47-62 and bit 63 set; a later one (PXAT
+ * allows any positive time) is stored as it is, with no generation. */
+#define ENTRY_TTL_PACKED (1ull << 63)
+#define ENTRY_TTL_TIME_MASK ((1ull << 47) - 1)
+#define ENTRY_TTL_GEN_SHIFT 47
+
+static inline uint64_t entry_ttl_slot(const struct entry *e)
+{
+	uint64_t slot;
+	memcpy(&slot, e->data + entry_lengths_size(e), sizeof(slot));
+	return slot;
+}
+
 /* Absolute Unix time in ms; 0 = no TTL. Set through keyspace_set_expire(). */
 static inline int64_t entry_expire_ms(const struct entry *e)
 {
-	int64_t ms;
 	if (!(e->flags & ENTRY_HAS_TTL))
 		return 0;
-	memcpy(&ms, e->data + entry_lengths_size(e), sizeof(ms));
-	return ms;
+	uint64_t slot = entry_ttl_slot(e);
+	return (int64_t)(slot & ENTRY_TTL_PACKED ? slot & ENTRY_TTL_TIME_MASK : slot);
+}
+
+/* The generation the key's live expiry record carries; 0 when none is kept
+ * (a time past 2^47 ms), and then every record of the key counts as live. */
+static inline uint16_t entry_expiry_gen(const struct entry *e)
+{
+	if (!(e->flags & ENTRY_HAS_TTL))
+		return 0;
+	uint64_t slot = entry_ttl_slot(e);
+	return slot & ENTRY_TTL_PACKED ? (uint16_t)(slot >> ENTRY_TTL_GEN_SHIFT) : 0;
 }
 
 static inline const char *entry_key(const struct entry *e)
@@ -159,6 +183,7 @@ struct keyspace {
 	 * by keyspace_set_expire(), drained by engine/expire.c. */
 	struct expiry_queue expiring;
 	int64_t clock_ms;         /* the owner's clock, kept current by the shard */
+	uint16_t expiry_gen;      /* the last generation handed out (never 0) */
 };
 
 /* Bytes the keyspace holds: entries and the table, as allocated. */
@@ -200,6 +225,20 @@ void keyspace_delete(struct keyspace *ks, struct entry *e);
  * key in the expiry queue. Returns the entry, which may have moved (adding
  * a TTL to a key may grow it): use the returned pointer from then on. */
 struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t expire_ms);
+
+/* Queue a record for e's expiry under a new generation, making e's older
+ * records stale. Sets ENTRY_QUEUED, or clears it if out of memory (the
+ * expiry walk of the table then finds e). `tag` is keyspace_entry_tag(). */
+bool keyspace_queue_expiry(struct keyspace *ks, struct entry *e, uint32_t tag);
+
+/* Is record r the live one of a key in this keyspace: its entry is still
+ * here (keyspace_holds()) and it carries the entry's generation? */
+bool keyspace_record_is_live(const struct keyspace *ks, const struct expiry_record *r);
+
+/* Start loading what checking these records will read (the table's
+ * segments and buckets, the entries), so that the misses overlap. */
+void keyspace_prefetch_records(const struct keyspace *ks, const struct expiry_record *r,
+			       unsigned n);
 
 /* What an expiry record stores to recognise `e` later (keyspace_holds()):
  * 32 bits of its hash (seg_table_tag()). */

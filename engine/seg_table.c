@@ -520,22 +520,22 @@ bool seg_table_remove(struct seg_table *t, uint64_t h, const void *item)
 	return true;
 }
 
+/* The tag keeps the hash's top 16 bits: enough to find the segment while
+ * the directory has at most 2^16 entries, a few candidates past that. */
+static uint64_t first_candidate(const struct seg_table *t, uint32_t tag)
+{
+	uint16_t top = (uint16_t)(tag >> 16);
+	return t->global_depth <= 16 ? dir_index(t, (uint64_t)top << 48)
+				     : (uint64_t)top << (t->global_depth - 16);
+}
+
 bool seg_table_holds(const struct seg_table *t, uint32_t tag, const void *item)
 {
 	if (!t->dir)
 		return false;
-	/* The tag keeps the hash's top 16 bits: enough to find the segment
-	 * while the directory has at most 2^16 entries, a few candidates past
-	 * that. */
-	uint16_t top = (uint16_t)(tag >> 16), fp = (uint16_t)tag;
-	uint64_t first, count;
-	if (t->global_depth <= 16) {
-		first = dir_index(t, (uint64_t)top << 48);
-		count = 1;
-	} else {
-		first = (uint64_t)top << (t->global_depth - 16);
-		count = 1ULL << (t->global_depth - 16);
-	}
+	uint16_t fp = (uint16_t)tag;
+	uint64_t first = first_candidate(t, tag);
+	uint64_t count = t->global_depth <= 16 ? 1 : 1ULL << (t->global_depth - 16);
 	uint32_t bucket;
 	for (uint64_t i = first; i < first + count; i++) {
 		if (i > first && t->dir[i] == t->dir[i - 1])
@@ -544,6 +544,20 @@ bool seg_table_holds(const struct seg_table *t, uint32_t tag, const void *item)
 			return true;
 	}
 	return false;
+}
+
+void seg_table_prefetch_segment(const struct seg_table *t, uint32_t tag)
+{
+	if (t->dir)
+		__builtin_prefetch(t->dir[first_candidate(t, tag)]);
+}
+
+void seg_table_prefetch_bucket(const struct seg_table *t, uint32_t tag)
+{
+	if (!t->dir)
+		return;
+	const struct segment *s = t->dir[first_candidate(t, tag)];
+	__builtin_prefetch(&s->slot[(size_t)home_bucket(s, (uint16_t)tag) * SEG_BUCKET_SLOTS]);
 }
 
 static uint64_t reverse_bits(uint64_t v)

@@ -95,6 +95,11 @@ static inline uint32_t seg_table_tag(uint64_t h)
 	return (uint32_t)((h >> 48) << 16 | (h & 0xFFFF));
 }
 bool seg_table_holds(const struct seg_table *t, uint32_t tag, const void *item);
+/* Hints for a batch of seg_table_holds() calls, so that their cache misses
+ * overlap: first the segment's header for each tag, then (once those are
+ * in) the home bucket. They read nothing that must be valid. */
+void seg_table_prefetch_segment(const struct seg_table *t, uint32_t tag);
+void seg_table_prefetch_bucket(const struct seg_table *t, uint32_t tag);
 
 /* Visit every item of the segment at `cursor` (0 starts a scan); returns
  * the next cursor, 0 when the scan is complete. `slots` (if not NULL)

@@ -33,9 +33,9 @@ static const char *consume_due(struct keyspace *ks, int64_t now, char *deleted, 
 	struct expiry_record r;
 	deleted[0] = '\0';
 	while (expiry_queue_pop_due(&ks->expiring, &ks->heap, now, &r)) {
-		if (!keyspace_holds(ks, r.e, r.hash_lo))
+		if (!keyspace_record_is_live(ks, &r))
 			continue;
-		struct entry *e = r.e;
+		struct entry *e = expiry_record_entry(&r);
 		if (!entry_expire_ms(e)) {
 			e->flags &= (uint8_t)~ENTRY_QUEUED;
 			continue;
@@ -45,7 +45,7 @@ static const char *consume_due(struct keyspace *ks, int64_t now, char *deleted, 
 			keyspace_delete(ks, e);
 			return deleted;
 		}
-		expiry_queue_push(&ks->expiring, &ks->heap, e, keyspace_entry_tag(ks, e), now);
+		keyspace_queue_expiry(ks, e, r.hash_lo);
 	}
 	return deleted;
 }
@@ -66,9 +66,9 @@ TEST(test_records_come_out_in_expiry_order)
 	int64_t last = 0;
 	unsigned popped = 0, ordered = 1;
 	while (expiry_queue_pop_due(&ks.expiring, &ks.heap, NOW + 5000, &r)) {
-		if (entry_expire_ms(r.e) < last)
+		if (entry_expire_ms(expiry_record_entry(&r)) < last)
 			ordered = 0;
-		last = entry_expire_ms(r.e);
+		last = entry_expire_ms(expiry_record_entry(&r));
 		popped++;
 	}
 	EXPECT_EQ_UINT(popped, 200);
@@ -86,8 +86,8 @@ static bool drain_in_order(struct keyspace *ks, int64_t now, unsigned *popped)
 	bool ordered = true;
 	*popped = 0;
 	while (expiry_queue_pop_due(&ks->expiring, &ks->heap, now, &r)) {
-		ordered &= entry_expire_ms(r.e) >= last;
-		last = entry_expire_ms(r.e);
+		ordered &= entry_expire_ms(expiry_record_entry(&r)) >= last;
+		last = entry_expire_ms(expiry_record_entry(&r));
 		++*popped;
 	}
 	return ordered;
@@ -291,6 +291,67 @@ TEST(test_a_ttl_set_again_after_persist_before_the_old_record_fired_is_not_late)
 	keyspace_free(&ks);
 }
 
+TEST(test_a_key_queued_over_and_over_keeps_one_live_record)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 16);
+	/* What SET k v PX t does to an existing key, 1000 times: the TTL is
+	 * cleared and set again, shorter or longer, each time queuing a
+	 * record. The older ones are stale: when due they are dropped, not
+	 * queued again for the key's current TTL. */
+	struct entry *e = put(&ks, "k", NOW + 100);
+	for (int i = 0; i < 1000; i++) {
+		e = keyspace_set_expire(&ks, e, 0);
+		e = keyspace_set_expire(&ks, e, NOW + 100 + (i % 2 ? 50 : 0));
+	}
+	e = keyspace_set_expire(&ks, e, 0);
+	e = keyspace_set_expire(&ks, e, NOW + 5000);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1002);
+	/* Every stale record comes due; none deletes or requeues. */
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 200, deleted, sizeof(deleted)), "") == 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 1);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 5000, deleted, sizeof(deleted)), "k") == 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_a_grown_ttl_keeps_its_record_live_and_it_requeues_once)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 17);
+	struct entry *e = put(&ks, "k", NOW + 100);
+	for (int i = 1; i <= 100; i++)
+		e = keyspace_set_expire(&ks, e, NOW + 100 + i * 10); /* no new record */
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 100, deleted, sizeof(deleted)), "") == 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
+	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), NOW + 1100);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 1100, deleted, sizeof(deleted)), "k") == 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_an_expiry_past_2_to_the_47_ms_is_kept_exactly_without_a_generation)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 18);
+	struct entry *near = put(&ks, "near", NOW + 10);
+	EXPECT_TRUE(entry_expiry_gen(near) != 0);
+	static const int64_t far[] = { (1ll << 47) - 1, 1ll << 47, INT64_MAX };
+	for (int i = 0; i < 3; i++) {
+		struct entry *e = put(&ks, i == 0 ? "a" : i == 1 ? "b" : "c", far[i]);
+		EXPECT_EQ_INT(entry_expire_ms(e), far[i]);
+		EXPECT_EQ_UINT(entry_expiry_gen(e) != 0, i == 0);
+	}
+	/* Without a generation every record counts as live: still one each. */
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 10, deleted, sizeof(deleted)), "near") == 0);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 3);
+	keyspace_free(&ks);
+}
+
 TEST(test_a_key_that_moved_when_its_value_grew_is_still_found)
 {
 	struct keyspace ks;
@@ -391,6 +452,9 @@ int main(void)
 	RUN(test_a_shorter_ttl_is_queued_again_so_it_is_not_late);
 	RUN(test_a_persisted_key_is_not_deleted_and_loses_its_queued_flag);
 	RUN(test_a_ttl_set_again_after_persist_before_the_old_record_fired_is_not_late);
+	RUN(test_a_key_queued_over_and_over_keeps_one_live_record);
+	RUN(test_a_grown_ttl_keeps_its_record_live_and_it_requeues_once);
+	RUN(test_an_expiry_past_2_to_the_47_ms_is_kept_exactly_without_a_generation);
 	RUN(test_a_key_that_moved_when_its_value_grew_is_still_found);
 	RUN(test_holds_rejects_an_address_not_in_the_table);
 	RUN(test_the_clock_rebases_after_24_days_and_order_holds);
