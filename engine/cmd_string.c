@@ -165,7 +165,10 @@ static void set_generic(struct cmd_ctx *ctx, const struct arg *key, const struct
 	 * key takes it with its insert (db_add keeps it as given), an existing
 	 * one from the keyspace directly. */
 	if (e) {
-		if (!(flags & SET_KEEPTTL))
+		/* A new TTL replaces the old one directly rather than after
+		 * clearing it: a TTL that only grows (a session refreshed on every
+		 * write) then keeps its queued record instead of adding one. */
+		if (!(flags & SET_KEEPTTL) && !when)
 			e = db_set_expire(sh, e, 0);  /* clearing never deletes */
 		e = db_overwrite(sh, e, val->p, val->len);
 		if (e && when)

@@ -11,7 +11,10 @@ import time
 import pytest
 
 from expected_errors import E, arity, bad_expire  # noqa: F401
-from server_fixture import Server
+from server_fixture import Server, target
+
+tessera_only = pytest.mark.skipif(target() == "redis",
+                                  reason="Tessera's own memory accounting")
 
 INT64_MAX = 2 ** 63 - 1
 INT64_MIN = -2 ** 63
@@ -71,6 +74,44 @@ def test_set_overwrites_the_value_and_clears_an_existing_ttl(r):
     r.set("k", "new")
     assert r.get("k") == b"new"
     assert r.ttl("k") == -1
+
+
+def test_set_with_a_shorter_ttl_over_a_longer_one_expires_at_the_shorter(r):
+    r.set("k", "old", px=60000)
+    assert r.set("k", "new", px=100) is True
+    assert 0 < r.pttl("k") <= 100
+    # Active expiry (DBSIZE does not expire lazily) honours the new TTL.
+    deadline = time.monotonic() + 3.0
+    while r.dbsize() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert r.dbsize() == 0
+
+
+def test_set_with_a_longer_ttl_over_a_shorter_one_keeps_the_key_until_then(r):
+    r.set("k", "old", px=100)
+    assert r.set("k", "new", px=60000) is True
+    time.sleep(0.3)
+    assert r.dbsize() == 1
+    assert r.get("k") == b"new"
+    assert 59000 < r.pttl("k") <= 60000
+
+
+@tessera_only
+def test_a_key_refreshed_by_set_ex_over_and_over_takes_no_more_memory(r):
+    # A session refreshed on every write: its TTL only grows, so its one
+    # queued expiry record does; 20k refreshes used to queue 20k records.
+    def refresh(n):
+        with r.pipeline(transaction=False) as p:
+            for _ in range(n):
+                p.set("session", "v", ex=1000)
+            p.execute()
+
+    # The dataset (entries, table, expiry queue), not connection buffers.
+    refresh(1)
+    before = r.info("memory")["used_memory_dataset"]
+    for _ in range(40):
+        refresh(500)
+    assert r.info("memory")["used_memory_dataset"] - before < 64 * 1024
 
 
 def test_set_ex_sets_ttl_in_seconds(r):
