@@ -110,8 +110,14 @@ bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct e
 		       uint32_t tag, uint16_t gen, int64_t now_ms)
 {
 	int64_t expire_ms = entry_expire_ms(e);
-	if (q->base_ms == 0)
-		q->base_ms = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
+	/* The base is at or before every time queued. An empty queue moves it
+	 * up to now (never back): a base left from long ago would put every
+	 * new time at the far end. */
+	int64_t base = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
+	if (base == 0)
+		base = -1; /* 0 means "not started" */
+	if (q->base_ms == 0 || (base > q->base_ms && expiry_queue_length(q) == 0))
+		q->base_ms = base;
 	struct expiry_record rec = expiry_record_make(relative(q, expire_ms), tag, e, gen);
 	/* The far end would close a run to every nearer time. */
 	struct expiry_run *r = rec.when == UINT32_MAX ? NULL : run_for(q, rec.when);
@@ -131,7 +137,10 @@ void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap)
 	if (q->cap <= INITIAL_CAP || q->n > q->cap / 4)
 		return;
 	if (q->n == 0) {
-		expiry_queue_free(q, heap);
+		/* The heap only: the runs keep their records. */
+		shard_heap_free_array(heap, q->v, q->cap * sizeof(*q->v));
+		q->v = NULL;
+		q->cap = 0;
 		return;
 	}
 	size_t cap = q->cap / 2;
@@ -206,9 +215,11 @@ size_t expiry_queue_visit_due(const struct expiry_queue *q, int64_t now_ms, size
  * Subtracting the same amount from every record keeps every order. */
 static void rebase(struct expiry_queue *q, int64_t now_ms)
 {
-	uint32_t shift = (uint32_t)(now_ms - q->base_ms);
+	/* 64 bits: after a clock jump the shift can pass 2^32 ms, and then
+	 * every record is due. */
+	uint64_t shift = (uint64_t)(now_ms - q->base_ms);
 	for (size_t i = 0; i < q->n; i++)
-		q->v[i].when = q->v[i].when > shift ? q->v[i].when - shift : 0;
+		q->v[i].when = q->v[i].when > shift ? (uint32_t)(q->v[i].when - shift) : 0;
 	for (int i = 0; i < EXPIRY_RUNS; i++)
 		expiry_run_rebase(&q->runs[i], shift);
 	q->base_ms = now_ms;

@@ -56,13 +56,13 @@ void expiry_run_pop(struct expiry_run *r, struct shard_heap *heap)
 	shard_heap_free(heap, c);
 }
 
-void expiry_run_rebase(struct expiry_run *r, uint32_t shift)
+void expiry_run_rebase(struct expiry_run *r, uint64_t shift)
 {
 	uint32_t from = r->head_i;
 	for (struct expiry_chunk *c = r->head; c; c = c->next, from = 0) {
 		uint32_t to = c == r->tail ? r->tail_n : CHUNK_RECORDS;
 		for (uint32_t i = from; i < to; i++)
-			c->rec[i].when = c->rec[i].when > shift ? c->rec[i].when - shift : 0;
+			c->rec[i].when = c->rec[i].when > shift ? (uint32_t)(c->rec[i].when - shift) : 0;
 	}
 }
 

@@ -69,7 +69,7 @@ const struct expiry_record *expiry_run_last(const struct expiry_run *r);
 /* Drop the first record (the run must not be empty). */
 void expiry_run_pop(struct expiry_run *r, struct shard_heap *heap);
 /* Move every time `shift` ms earlier (not below 0): order is kept. */
-void expiry_run_rebase(struct expiry_run *r, uint32_t shift);
+void expiry_run_rebase(struct expiry_run *r, uint64_t shift);
 typedef void expiry_visit_fn(void *ctx, const struct expiry_record *r);
 /* Call fn on the records due at `now` (`when` <= now), at most `limit` of
  * them, in order; returns how many. */

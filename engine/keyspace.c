@@ -222,7 +222,12 @@ void keyspace_prefetch_records(const struct keyspace *ks, const struct expiry_re
 bool keyspace_record_is_live(const struct keyspace *ks, const struct expiry_record *r)
 {
 	struct entry *e = expiry_record_entry(r);
-	return keyspace_holds(ks, e, r->hash_lo) && expiry_record_gen(r) == entry_expiry_gen(e);
+	if (!keyspace_holds(ks, e, r->hash_lo))
+		return false;
+	/* A key without a generation (a time past 2^47 ms) takes any record
+	 * of its own, including the one queued before its TTL got there. */
+	uint16_t gen = entry_expiry_gen(e);
+	return gen == 0 || expiry_record_gen(r) == gen;
 }
 
 struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,

@@ -352,6 +352,73 @@ TEST(test_an_expiry_past_2_to_the_47_ms_is_kept_exactly_without_a_generation)
 	keyspace_free(&ks);
 }
 
+TEST(test_emptying_the_heap_keeps_the_records_in_runs)
+{
+	struct keyspace ks;
+	char key[16], deleted[32];
+	init_at_now(&ks, 19);
+	/* Falling times: 8 start runs, the rest fill a heap past its first size. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "h%d", i);
+		put(&ks, key, NOW + 100000 - i);
+	}
+	put(&ks, "late", NOW + 3600000);  /* appended to a run */
+	EXPECT_TRUE(ks.expiring.cap > 64);
+	while (consume_due(&ks, NOW + 100000, deleted, sizeof(deleted))[0])
+		;
+	expiry_queue_shrink(&ks.expiring, &ks.heap);
+	EXPECT_EQ_UINT(ks.expiring.cap, 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 3600000, deleted, sizeof(deleted)), "late") == 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_a_queue_idle_for_60_days_expires_a_new_key_on_time)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 20);
+	int64_t day = 24LL * 3600 * 1000;
+	put(&ks, "a", NOW + 1000);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 1000, deleted, sizeof(deleted)), "a") == 0);
+	ks.clock_ms = NOW + 60 * day;
+	put(&ks, "b", ks.clock_ms + 1000);
+	EXPECT_EQ_INT(expiry_queue_next_ms(&ks.expiring), ks.clock_ms + 1000);
+	EXPECT_TRUE(strcmp(consume_due(&ks, ks.clock_ms + 1000, deleted, sizeof(deleted)), "b") == 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_a_clock_jump_past_49_days_finds_every_record_due)
+{
+	struct keyspace ks;
+	char deleted[32];
+	init_at_now(&ks, 21);
+	int64_t day = 24LL * 3600 * 1000;
+	put(&ks, "c", NOW + 10 * day);
+	put(&ks, "d", NOW + 70 * day);
+	/* The first pop after the jump rebases by more than 2^32 ms. */
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 60 * day, deleted, sizeof(deleted)), "c") == 0);
+	EXPECT_EQ_UINT(keyspace_size(&ks), 1);
+	EXPECT_TRUE(strcmp(consume_due(&ks, NOW + 70 * day, deleted, sizeof(deleted)), "d") == 0);
+	keyspace_free(&ks);
+}
+
+TEST(test_a_ttl_moved_past_2_to_the_47_ms_keeps_its_record_live)
+{
+	struct keyspace ks;
+	char deleted[32];
+	int64_t edge = 1ll << 47;
+	keyspace_init(&ks, 22);
+	ks.clock_ms = edge - 10000;
+	struct entry *e = put(&ks, "r", edge - 5000);
+	e = keyspace_set_expire(&ks, e, edge + 5000);  /* longer: no new record */
+	EXPECT_EQ_UINT(entry_expiry_gen(e), 0);
+	EXPECT_TRUE(strcmp(consume_due(&ks, edge - 5000, deleted, sizeof(deleted)), "") == 0);
+	EXPECT_EQ_UINT(expiry_queue_length(&ks.expiring), 1);  /* requeued, not dropped */
+	EXPECT_TRUE(strcmp(consume_due(&ks, edge + 5000, deleted, sizeof(deleted)), "r") == 0);
+	keyspace_free(&ks);
+}
+
 TEST(test_a_key_that_moved_when_its_value_grew_is_still_found)
 {
 	struct keyspace ks;
@@ -455,6 +522,10 @@ int main(void)
 	RUN(test_a_key_queued_over_and_over_keeps_one_live_record);
 	RUN(test_a_grown_ttl_keeps_its_record_live_and_it_requeues_once);
 	RUN(test_an_expiry_past_2_to_the_47_ms_is_kept_exactly_without_a_generation);
+	RUN(test_emptying_the_heap_keeps_the_records_in_runs);
+	RUN(test_a_queue_idle_for_60_days_expires_a_new_key_on_time);
+	RUN(test_a_clock_jump_past_49_days_finds_every_record_due);
+	RUN(test_a_ttl_moved_past_2_to_the_47_ms_keeps_its_record_live);
 	RUN(test_a_key_that_moved_when_its_value_grew_is_still_found);
 	RUN(test_holds_rejects_an_address_not_in_the_table);
 	RUN(test_the_clock_rebases_after_24_days_and_order_holds);
