@@ -296,10 +296,10 @@ TEST(test_a_key_queued_over_and_over_keeps_one_live_record)
 	struct keyspace ks;
 	char deleted[32];
 	init_at_now(&ks, 16);
-	/* What SET k v PX t does to an existing key, 1000 times: the TTL is
-	 * cleared and set again, shorter or longer, each time queuing a
-	 * record. The older ones are stale: when due they are dropped, not
-	 * queued again for the key's current TTL. */
+	/* A TTL cleared and set again (PERSIST then PEXPIRE, or SET then
+	 * PEXPIRE), shorter or longer, 1000 times: each time queues a record.
+	 * The older ones are stale: when due they are dropped, not queued
+	 * again for the key's current TTL. */
 	struct entry *e = put(&ks, "k", NOW + 100);
 	for (int i = 0; i < 1000; i++) {
 		e = keyspace_set_expire(&ks, e, 0);
