@@ -259,17 +259,22 @@ def longest_iterations(conn, shards):
 @tessera_only
 def test_info_shards_longest_iteration_covers_a_big_command_until_resetstat(server, conn):
     conn.call("CONFIG", "RESETSTAT")
-    # One MSET of 300k keys is one iteration's work on every shard it
-    # touches: tens of milliseconds, more than any preemption of the
-    # quiet iterations after RESETSTAT is likely to take.
+    # One MSET of 100k keys is one iteration's work on every shard it
+    # touches: far more than a millisecond, however fast the machine.
     args = []
-    for i in range(300000):
+    for i in range(100000):
         args += ["iter-key:%d" % i, "v"]
     assert conn.call("MSET", *args) == b"+OK\r\n"
     busy = longest_iterations(conn, server.shards)
     assert all(us >= 1000 for us in busy), busy
-    conn.call("CONFIG", "RESETSTAT")
-    after = longest_iterations(conn, server.shards)
+    # After RESETSTAT only quiet iterations count. One of them may be
+    # preempted for longer than the MSET took on a loaded machine, so a
+    # second reset is allowed; two such preemptions in a row are not.
+    for _ in range(2):
+        conn.call("CONFIG", "RESETSTAT")
+        after = longest_iterations(conn, server.shards)
+        if all(a < b for a, b in zip(after, busy)):
+            break
     assert all(a < b for a, b in zip(after, busy)), (after, busy)
 
 
