@@ -11,9 +11,16 @@ void expiry_queue_init(struct expiry_queue *q)
 	memset(q, 0, sizeof(*q));
 }
 
-void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap)
+static void free_heap_array(struct expiry_queue *q, struct shard_heap *heap)
 {
 	shard_heap_free_array(heap, q->v, q->cap * sizeof(*q->v));
+	q->v = NULL;
+	q->cap = 0;
+}
+
+void expiry_queue_free(struct expiry_queue *q, struct shard_heap *heap)
+{
+	free_heap_array(q, heap);
 	for (int i = 0; i < EXPIRY_RUNS; i++)
 		expiry_run_free(&q->runs[i], heap);
 	int64_t base = q->base_ms;
@@ -122,7 +129,7 @@ bool expiry_queue_push(struct expiry_queue *q, struct shard_heap *heap, struct e
 	int64_t base = now_ms > 0 && now_ms < expire_ms ? now_ms : expire_ms - 1;
 	if (base == 0)
 		base = -1; /* 0 means "not started" */
-	if (q->base_ms == 0 || (base > q->base_ms && expiry_queue_length(q) == 0))
+	if (q->base_ms == 0 || (base > q->base_ms && q->n == 0 && expiry_queue_length(q) == 0))
 		q->base_ms = base;
 	struct expiry_record rec = expiry_record_make(relative(q, expire_ms), tag, e, gen);
 	/* The far end would close a run to every nearer time. */
@@ -143,10 +150,7 @@ void expiry_queue_shrink(struct expiry_queue *q, struct shard_heap *heap)
 	if (q->cap <= INITIAL_CAP || q->n > q->cap / 4)
 		return;
 	if (q->n == 0) {
-		/* The heap only: the runs keep their records. */
-		shard_heap_free_array(heap, q->v, q->cap * sizeof(*q->v));
-		q->v = NULL;
-		q->cap = 0;
+		free_heap_array(q, heap); /* the runs keep their records */
 		return;
 	}
 	size_t cap = q->cap / 2;

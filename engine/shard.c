@@ -425,22 +425,9 @@ static void note_iteration_time(struct shard *sh)
 		STAT_SET(sh->stats.longest_iteration_us, busy);
 }
 
-void shard_tick(struct shard *sh)
+/* Every TICK_MS: the slow table walk, sampling and upkeep. */
+static void periodic_work(struct shard *sh)
 {
-	shard_run_jobs(sh);
-	/* Counted before this iteration's expiry, when the backlog is largest. */
-	if (sh->now_ms >= next_tick_at(sh))
-		STAT_SET(sh->stats.expired_present,
-			 expire_count_present(sh, EXPIRE_PRESENT_TICK_MAX));
-	sh->expiring = expire_due(sh);
-	if (sh->evicting)
-		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
-	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);
-	if (sh->now_ms < next_tick_at(sh)) {
-		db_publish_stats(sh);
-		note_iteration_time(sh);
-		return;
-	}
 	sh->last_timeout_check_ms = sh->now_ms;
 	expire_active_cycle(sh, EXPIRE_SEGMENTS_PER_TICK);
 	expire_sample_stats(sh);
@@ -452,8 +439,24 @@ void shard_tick(struct shard *sh)
 		sh->purge_seen = purge;
 		shard_heap_collect(&sh->ks.heap);
 	}
+}
+
+void shard_tick(struct shard *sh)
+{
+	bool periodic = sh->now_ms >= next_tick_at(sh);
+	shard_run_jobs(sh);
+	/* Counted before this iteration's expiry, when the backlog is largest. */
+	if (periodic)
+		STAT_SET(sh->stats.expired_present,
+			 expire_count_present(sh, EXPIRE_PRESENT_TICK_MAX));
+	sh->expiring = expire_due(sh);
+	if (sh->evicting)
+		evict_make_room(sh, 0); /* a lowered maxmemory: a slice per iteration */
+	keyspace_tick(&sh->ks, KEYSPACE_TICK_SEGMENTS);
+	if (periodic)
+		periodic_work(sh);
 	db_publish_stats(sh);
-	if (sh->id == 0)
-		hygiene_check(sh);
+	if (periodic && sh->id == 0)
+		hygiene_check(sh); /* reads the figures just published */
 	note_iteration_time(sh);
 }
