@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "command.h"
-#include "config.h"
+#include "base/config.h"
+#include "commands/command.h"
 #include "cpu_list.h"
-#include "log.h"
-#include "shard.h"
-#include "version.h"
+#include "base/log.h"
+#include "base/version.h"
+#include "shard/shard.h"
 
 struct shard_thread {
 	pthread_t tid;

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client.h"
-#include "shard.h"
+#include "request/client.h"
+#include "shard/shard.h"
 
 static void format_addr(char *out, size_t n, uint32_t addr, uint16_t port)
 {

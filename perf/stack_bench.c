@@ -16,11 +16,11 @@
 #include <time.h>
 
 #include "checksum.h"
-#include "command.h"
-#include "config.h"
+#include "base/config.h"
+#include "commands/command.h"
 #include "ipv4.h"
 #include "net_stack.h"
-#include "shard.h"
+#include "shard/shard.h"
 #include "tcp.h"
 #include "tcp_clients.h"
 #include "wire_format.h"

@@ -5,7 +5,7 @@
 
 #include "arp.h"
 #include "arp_fanout.h"
-#include "spsc_ring.h"
+#include "shard/spsc_ring.h"
 
 #define SLOTS_PER_NOTE 2
 

@@ -7,7 +7,7 @@
  * hook) is staged here, pushed to every other shard once per loop
  * iteration, and installed there with arp_learn() on that shard's thread.
  *
- * Transport: one SPSC ring per ordered pair of shards (engine/spsc_ring.h),
+ * Transport: one SPSC ring per ordered pair of shards (engine/shard/spsc_ring.h),
  * the same kind that forwards TCP segments, but carrying the mapping
  * itself, encoded in two ring slots (ip + mac are 10 bytes; a slot holds 8).
  * Nothing is allocated after set-up, nothing locks, and nothing here needs

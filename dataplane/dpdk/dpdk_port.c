@@ -13,9 +13,9 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include "config.h"
-#include "log.h"
-#include "resp_parse.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "resp/resp_parse.h"
 #include "rss.h"
 
 #define RX_DESCRIPTORS 1024

@@ -7,10 +7,10 @@
 
 #include <rte_ethdev.h>
 
-#include "buf.h"
-#include "log.h"
+#include "base/log.h"
+#include "resp/buf.h"
 #include "port_xstats.h"
-#include "shard.h"
+#include "shard/shard.h"
 
 void port_xstat_name_sanitise(char *dst, const char *src)
 {

@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "../backend.h"
-#include "client.h"
-#include "config.h"
+#include "base/config.h"
+#include "request/client.h"
 #include "listener.h"
-#include "log.h"
-#include "shard.h"
+#include "base/log.h"
+#include "shard/shard.h"
 
 #define EVENTS_PER_WAIT 256
 #define READ_BUFFER_SIZE (64 * 1024)

@@ -1,7 +1,7 @@
 #include "listener.h"
 
-#include "client.h"
-#include "config.h"
+#include "base/config.h"
+#include "request/client.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include "../backend.h"
-#include "client.h"
-#include "config.h"
+#include "base/config.h"
+#include "request/client.h"
 #include "listener.h"
-#include "log.h"
-#include "shard.h"
+#include "base/log.h"
+#include "shard/shard.h"
 
 #define RING_ENTRIES 4096
 #define RECV_BUFFERS 256          /* power of two: the buffer ring's size */

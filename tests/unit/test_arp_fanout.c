@@ -4,7 +4,7 @@
 #include "arp.h"
 #include "arp_fanout.h"
 #include "net_stack.h"
-#include "spsc_ring.h"
+#include "shard/spsc_ring.h"
 #include "unit_test.h"
 #include "wire_format.h"
 

@@ -1,6 +1,6 @@
 /* test_entry_slab.c - small entries in 8-byte size classes: block sizes,
  * charging the shard heap by block, pages given back as they empty. */
-#include "entry_slab.h"
+#include "keyspace/entry_slab.h"
 #include "unit_test.h"
 
 #include <stdbool.h>

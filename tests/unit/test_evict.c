@@ -6,12 +6,12 @@
  * The shard is built by hand: a zeroed struct shard with a keyspace, one
  * shard, a fixed clock and a fixed RNG seed, so every run draws the same
  * samples. Configuration goes through config_set_runtime, as CONFIG SET. */
-#include "config.h"
-#include "db.h"
-#include "evict.h"
-#include "shard_msg.h"
-#include "keyspace.h"
-#include "shard.h"
+#include "base/config.h"
+#include "db/db.h"
+#include "db/evict.h"
+#include "keyspace/keyspace.h"
+#include "shard/shard.h"
+#include "shard/shard_msg.h"
 #include "unit_test.h"
 
 #include <stdbool.h>

@@ -2,10 +2,10 @@
  * heap together, what happens to records of keys that were deleted, moved,
  * given a longer or a shorter TTL, or persisted (keyspace_holds and
  * ENTRY_QUEUED), and the 32-bit clock's rebasing. The consumer's rules are
- * engine/expire.c's handle_due(); here they are applied by hand so each
+ * engine/db/expire.c's handle_due(); here they are applied by hand so each
  * case is visible. */
-#include "expiry_queue.h"
-#include "keyspace.h"
+#include "keyspace/expiry_queue.h"
+#include "keyspace/keyspace.h"
 #include "unit_test.h"
 
 #include <stdbool.h>

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "glob.h"
+#include "base/glob.h"
 #include "unit_test.h"
 
 struct glob_case {

@@ -2,7 +2,7 @@
  * entry layout, moving entries, memory and expires accounting, string
  * encodings, the SCAN guarantee under resizing, RANDOMKEY and clearing.
  * The table on its own (fingerprints, splits, merges) is test_seg_table.c. */
-#include "keyspace.h"
+#include "keyspace/keyspace.h"
 #include "unit_test.h"
 
 #include <errno.h>

@@ -1,10 +1,10 @@
 /* test_resp.c - the RESP codec: request parser (multibulk and inline, limits,
  * protocol errors), frame measuring for every RESP2/RESP3 type, and the reply
  * encoders in both protocol versions. */
-#include "buf.h"
-#include "reply.h"
-#include "resp_frame.h"
-#include "resp_parse.h"
+#include "resp/buf.h"
+#include "resp/reply.h"
+#include "resp/resp_frame.h"
+#include "resp/resp_parse.h"
 #include "unit_test.h"
 
 #include <limits.h>

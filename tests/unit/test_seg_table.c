@@ -2,7 +2,7 @@
  * hash, so tests choose hashes freely (fingerprint collisions, crowded home
  * buckets, deep directories). Growth and shrink, removal that keeps lookups
  * right, the SCAN cursor guarantee while segments split and merge. */
-#include "seg_table.h"
+#include "keyspace/seg_table.h"
 #include "unit_test.h"
 
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* test_slot.c - CRC16/XMODEM, hash tags and slot->shard mapping. */
-#include "slot.h"
+#include "shard/slot.h"
 #include "unit_test.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_spsc_ring.c - SPSC ring: single-thread edge cases and a two-thread
  * ordering stress test. */
-#include "spsc_ring.h"
+#include "shard/spsc_ring.h"
 #include "unit_test.h"
 
 #include <errno.h>

@@ -1,0 +1,70 @@
+/* A connection as the engine sees it: a byte stream of requests in, a byte
+ * stream of replies out. The dataplane owns the socket (or TCP connection)
+ * and moves bytes; the engine parses, runs commands and orders replies.
+ *
+ * Dataplane contract:
+ *   client_create()   on accept (returns NULL when maxclients is reached:
+ *                     the dataplane sends client_reject_text() and closes)
+ *   client_feed()     with every chunk received; borrows the bytes
+ *   c->out            replies ready to send; the dataplane takes bytes from
+ *                     it (buf_move into its own send buffer) — see the
+ *                     shard's dirty list for which clients have output
+ *   c->close_asap     set by the engine: send what is in c->out, then close
+ *   client_detach()   when the connection is gone; the engine frees the
+ *                     client once no other shard still works for it
+ */
+#ifndef TESSERA_CLIENT_H
+#define TESSERA_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "commands/command.h"
+#include "resp/buf.h"
+#include "shard/shard.h"
+
+struct pending;
+
+struct client {
+	uint64_t id;
+	struct shard *sh;
+	void *conn;                  /* the dataplane's connection, opaque here */
+	int fd;
+	struct buf query;            /* bytes of an incomplete request */
+	size_t query_need;           /* don't re-parse before this many bytes */
+	struct buf out;
+	struct pending *pend_head, *pend_tail;
+	int inflight;                /* parts on other shards */
+	int resp;
+	bool authenticated;
+	bool close_asap;
+	bool detached;               /* the connection is gone */
+	bool blocked;                /* a barrier pending is in flight */
+	bool dirty;                  /* on sh->dirty */
+	bool processing;             /* inside process_buffer: no re-entry */
+	char *name;
+	char *lib_name;
+	char *lib_ver;
+	char addr[64];
+	char laddr[64];
+	int64_t ctime_ms;
+	int64_t last_ms;
+	const char *last_cmd;
+	struct client *prev, *next;  /* the shard's client list */
+};
+
+struct client *client_create(struct shard *sh, void *conn, int fd,
+			     const char *addr, const char *laddr);
+const char *client_reject_text(void);
+void client_feed(struct client *c, char *data, size_t len);
+void client_detach(struct client *c);
+
+/* Engine-internal. */
+void client_push_pending(struct client *c, struct pending *p);
+void client_drain_pending(struct client *c);
+void client_mark_dirty(struct client *c);
+struct buf *client_reply_buf(struct client *c);
+/* Close a client from a command (CLIENT KILL, timeout). */
+void client_kill(struct client *c);
+
+#endif
