@@ -14,10 +14,11 @@
 
 #include "backend.h"
 #include "base/config.h"
-#include "commands/command.h"
-#include "cpu_list.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "commands/command_table.h"
+#include "cpu_list.h"
+#include "loop/engine_lifecycle.h"
 #include "shard/shard.h"
 
 struct shard_thread {

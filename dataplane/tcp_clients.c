@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loop/client_input.h"
 #include "request/client.h"
 #include "shard/shard.h"
 

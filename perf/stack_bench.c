@@ -15,10 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "checksum.h"
 #include "base/config.h"
-#include "commands/command.h"
+#include "checksum.h"
+#include "commands/command_table.h"
 #include "ipv4.h"
+#include "loop/engine_lifecycle.h"
 #include "net_stack.h"
 #include "shard/shard.h"
 #include "tcp.h"

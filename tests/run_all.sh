@@ -81,6 +81,9 @@ run_pytest() {
 	rm -f "$log"
 }
 
+echo "== engine include order (tests/layering)"
+if bash tests/layering/check_engine_includes.sh; then count 1 0; else count 0 1; fi
+
 if build build; then
 	run_unit build
 	run_pytest "integration (normal build)" "$ROOT/build/tessera-server" tests/integration

@@ -16,10 +16,13 @@
 
 #include "../backend.h"
 #include "base/config.h"
-#include "request/client.h"
-#include "listener.h"
 #include "base/log.h"
+#include "listener.h"
+#include "loop/client_input.h"
+#include "loop/shard_loop.h"
+#include "request/client.h"
 #include "shard/shard.h"
+#include "shard/shard_msg.h"
 
 #define EVENTS_PER_WAIT 256
 #define READ_BUFFER_SIZE (64 * 1024)

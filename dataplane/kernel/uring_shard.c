@@ -22,10 +22,13 @@
 
 #include "../backend.h"
 #include "base/config.h"
-#include "request/client.h"
-#include "listener.h"
 #include "base/log.h"
+#include "listener.h"
+#include "loop/client_input.h"
+#include "loop/shard_loop.h"
+#include "request/client.h"
 #include "shard/shard.h"
+#include "shard/shard_msg.h"
 
 #define RING_ENTRIES 4096
 #define RECV_BUFFERS 256          /* power of two: the buffer ring's size */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/command_table.h"
 #include "commands/cmd_connection.h"
 #include "request/client.h"
 #include "request/pending.h"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "commands/command_table.h"
 #include "commands/cmd_server.h"
 #include "commands/command_syntax.h"
 #include "resp/reply.h"

@@ -3,7 +3,7 @@
 #ifndef TESSERA_CMD_CONNECTION_H
 #define TESSERA_CMD_CONNECTION_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 void cmd_ping(struct cmd_ctx *ctx);
 void cmd_echo(struct cmd_ctx *ctx);

@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "base/glob.h"
 #include "db/db.h"
+#include "request/execute.h"
 #include "resp/reply.h"
 #include "shard/shard_job.h"
 

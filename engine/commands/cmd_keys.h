@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 #define SCAN_CURSOR_SHARD_BITS 8
 

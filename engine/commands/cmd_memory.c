@@ -1,3 +1,4 @@
+#include "commands/command_table.h"
 #include "commands/cmd_memory.h"
 
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include "db/evict.h"
 #include "db/keyspace_hygiene.h"
 #include "request/pending.h"
+#include "request/routing.h"
 #include "resp/reply.h"
 #include "shard/shard.h"
 #include "shard/shard_totals.h"

@@ -3,7 +3,7 @@
 #ifndef TESSERA_CMD_MEMORY_H
 #define TESSERA_CMD_MEMORY_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 /* MEMORY USAGE runs on the key's shard; the rest where the client is. */
 void cmd_memory_route(struct cmd_ctx *ctx);

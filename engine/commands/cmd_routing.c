@@ -1,3 +1,4 @@
+#include "commands/command_table.h"
 #include "commands/cmd_routing.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "commands/cmd_string.h"
 #include "db/db.h"
 #include "request/pending.h"
+#include "request/routing.h"
 #include "resp/reply.h"
 #include "resp/resp_frame.h"
 

@@ -7,7 +7,7 @@
 #ifndef TESSERA_CMD_ROUTING_H
 #define TESSERA_CMD_ROUTING_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 void cmd_rename_route(struct cmd_ctx *ctx);
 void cmd_renamenx_route(struct cmd_ctx *ctx);

@@ -1,3 +1,4 @@
+#include "commands/command_table.h"
 #include "commands/cmd_server.h"
 
 #include <stdio.h>

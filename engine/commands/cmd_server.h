@@ -3,7 +3,7 @@
 #ifndef TESSERA_CMD_SERVER_H
 #define TESSERA_CMD_SERVER_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 void cmd_command(struct cmd_ctx *ctx);
 void cmd_info(struct cmd_ctx *ctx);

@@ -5,7 +5,7 @@
 #ifndef TESSERA_CMD_STRING_H
 #define TESSERA_CMD_STRING_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 
 void cmd_get(struct cmd_ctx *ctx);         /* GET key */
 void cmd_set(struct cmd_ctx *ctx);         /* SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL] */

@@ -1,7 +1,7 @@
 /* The command table. Arity and key positions follow Redis 7.0's COMMAND INFO;
  * `route` and `gather` are Tessera's: they say where each command runs when
  * the keyspace is split over shards (see command.h). */
-#include "commands/command.h"
+#include "commands/command_table.h"
 
 #include <string.h>
 
@@ -140,17 +140,4 @@ const struct command *command_at(int i)
 int command_count(void)
 {
 	return TABLE_SIZE;
-}
-
-bool arg_is(const struct arg *a, const char *lower)
-{
-	size_t n = strlen(lower);
-	if (a->len != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = a->p[i];
-		if (((ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) : ch) != lower[i])
-			return false;
-	}
-	return true;
 }

@@ -6,6 +6,7 @@
  *   client_create()   on accept (returns NULL when maxclients is reached:
  *                     the dataplane sends client_reject_text() and closes)
  *   client_feed()     with every chunk received; borrows the bytes
+ *                     (loop/client_input.h)
  *   c->out            replies ready to send; the dataplane takes bytes from
  *                     it (buf_move into its own send buffer) — see the
  *                     shard's dirty list for which clients have output
@@ -19,7 +20,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "commands/command.h"
 #include "resp/buf.h"
 #include "shard/shard.h"
 
@@ -42,6 +42,8 @@ struct client {
 	bool blocked;                /* a barrier pending is in flight */
 	bool dirty;                  /* on sh->dirty */
 	bool processing;             /* inside process_buffer: no re-entry */
+	bool on_ready;               /* on sh->ready (pending_finish) */
+	struct client *next_ready;
 	char *name;
 	char *lib_name;
 	char *lib_ver;
@@ -56,15 +58,21 @@ struct client {
 struct client *client_create(struct shard *sh, void *conn, int fd,
 			     const char *addr, const char *laddr);
 const char *client_reject_text(void);
-void client_feed(struct client *c, char *data, size_t len);
+/* The connection is gone. The client is freed now, or once no other shard
+ * still works for it (client_free_if_unused). */
 void client_detach(struct client *c);
 
 /* Engine-internal. */
-void client_push_pending(struct client *c, struct pending *p);
-void client_drain_pending(struct client *c);
+/* Free a detached client that nothing in flight refers to; true if freed. */
+bool client_free_if_unused(struct client *c);
+/* Put the client on the shard's dirty list: it has output, or must close. */
 void client_mark_dirty(struct client *c);
+/* Where a reply goes now: after the newest pending (request order), or
+ * straight to the output. */
 struct buf *client_reply_buf(struct client *c);
 /* Close a client from a command (CLIENT KILL, timeout). */
 void client_kill(struct client *c);
+/* Bytes the shard's connections hold (structs, query and output buffers). */
+uint64_t clients_memory_bytes(const struct shard *sh);
 
 #endif

@@ -4,7 +4,7 @@
  * wins, as it would have on a single server. */
 #include <string.h>
 
-#include "request/pending.h"
+#include "request/gather.h"
 #include "resp/reply.h"
 #include "resp/resp_frame.h"
 #include "resp/resp_parse.h"

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "request/client.h"
-#include "resp/reply.h"
+#include "request/command.h"
+#include "request/execute.h"
 #include "shard/shard_msg.h"
 
 /* Pooled pendings keep their buffers; one that grew past this is trimmed so
@@ -24,6 +25,7 @@ static struct pending *pending_alloc(struct shard *sh)
 	struct pending *p = sh->pending_pool;
 	if (p) {
 		sh->pending_pool = p->next;
+		p->next = NULL;
 		return p;
 	}
 	p = calloc(1, sizeof(*p));
@@ -57,6 +59,22 @@ void pending_release(struct shard *sh, struct pending *p)
 	sh->pending_pool = p;
 }
 
+void pending_pool_free(struct shard *sh)
+{
+	while (sh->pending_pool) {
+		struct pending *p = sh->pending_pool;
+		sh->pending_pool = p->next;
+		buf_free(&p->reply);
+		buf_free(&p->after);
+		buf_free(&p->scratch);
+		buf_free(&p->args);
+		for (unsigned j = 0; j < sh->nshards; j++)
+			buf_free(&p->parts[j]);
+		free(p->parts);
+		free(p);
+	}
+}
+
 struct pending *pending_open(struct shard *sh, struct client *c, const struct command *cmd,
 			     pending_done_fn done, bool barrier)
 {
@@ -68,7 +86,13 @@ struct pending *pending_open(struct shard *sh, struct client *c, const struct co
 	p->done = done;
 	p->barrier = barrier;
 	p->resp = c->resp;
-	client_push_pending(c, p);
+	if (c->pend_tail)
+		c->pend_tail->next = p;
+	else
+		c->pend_head = p;
+	c->pend_tail = p;
+	if (barrier)
+		c->blocked = true;
 	return p;
 }
 
@@ -86,7 +110,7 @@ void pending_submit(struct shard *sh, struct pending *p, unsigned part, unsigned
 	}
 	p->waiting++;
 	p->client->inflight++;
-	shard_send(sh, target, p, part, exec, argc, argv, p->resp);
+	shard_send(sh, target, p, part, exec, p->cmd ? p->cmd->flags : 0, argc, argv, p->resp);
 }
 
 void pending_part_deferred(struct pending *p)
@@ -119,28 +143,34 @@ void pending_part_done(struct shard *sh, struct pending *p, unsigned part, struc
 		p->done(sh, p);
 }
 
-void pending_finish(struct shard *sh, struct pending *p)
+/* The replies complete at the head of the FIFO leave, in request order. */
+static void deliver_completed(struct shard *sh, struct client *c)
 {
-	(void)sh;
-	p->complete = true;
-	client_drain_pending(p->client);
+	while (c->pend_head && c->pend_head->complete) {
+		struct pending *p = c->pend_head;
+		c->pend_head = p->next;
+		if (!c->pend_head)
+			c->pend_tail = NULL;
+		if (p->barrier)
+			c->blocked = false;
+		if (!c->detached) {
+			buf_move(&c->out, &p->reply);
+			buf_move(&c->out, &p->after);
+		}
+		pending_release(sh, p);
+	}
 }
 
-void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
-		    cmd_handler exec)
+void pending_finish(struct shard *sh, struct pending *p)
 {
-	struct shard *sh = ctx->sh;
-	if (target == sh->id) {
-		shard_execute(ctx, exec, cmd ? cmd->flags : 0);
-		return;
+	struct client *c = p->client;
+	p->complete = true;
+	deliver_completed(sh, c);
+	if (!c->on_ready) {
+		c->on_ready = true;
+		c->next_ready = sh->ready;
+		sh->ready = c;
 	}
-	struct pending *p = pending_open(sh, ctx->client, cmd, gather_copy_done, false);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
-		return;
-	}
-	pending_submit(sh, p, 0, target, exec, ctx->argc, ctx->argv);
-	pending_arm(sh, p);
 }
 
 void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,

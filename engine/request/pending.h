@@ -18,10 +18,11 @@
 
 #include <stdbool.h>
 
-#include "commands/command.h"
+#include "shard/handler.h"
 #include "resp/buf.h"
 #include "shard/shard.h"
 
+struct command;
 struct pending;
 typedef void (*pending_done_fn)(struct shard *sh, struct pending *p);
 
@@ -44,44 +45,40 @@ struct pending {
 	struct buf *parts;         /* [nshards] */
 };
 
-/* Append a pending to the client's FIFO. */
+/* Append a pending to the client's FIFO. NULL if out of memory. */
 struct pending *pending_open(struct shard *sh, struct client *c, const struct command *cmd,
 			     pending_done_fn done, bool barrier);
 /* Run `exec` with argv on shard `target` into parts[part]: at once when the
  * target is this shard, else by message. argv is copied when needed. */
 void pending_submit(struct shard *sh, struct pending *p, unsigned part, unsigned target,
 		    cmd_handler exec, int argc, const struct arg *argv);
-/* After submitting: completes now if every part ran locally. */
-void pending_arm(struct shard *sh, struct pending *p);
-/* A part's reply came back (takes the buffer's contents). */
-void pending_part_done(struct shard *sh, struct pending *p, unsigned part, struct buf *reply);
-/* `done` callbacks call this once p->reply holds the final reply. */
-void pending_finish(struct shard *sh, struct pending *p);
-void pending_release(struct shard *sh, struct pending *p);
-
-/* Gathers (gather.c): the `done` of each enum gather. */
-pending_done_fn gather_done_fn(enum gather g);
-void gather_copy_done(struct shard *sh, struct pending *p);
-/* Write the first error among parts[0..n) to out; true if there was one. */
-bool gather_first_error(struct pending *p, unsigned n, struct buf *out);
-
-#endif
-
-/* Run `exec` on shard `target` for the client in ctx and reply with what it
- * replies: inline when local, else through a pending. */
-/* A part this shard runs itself went to a job (shard_job.h): wait for it;
- * and the job is done, its reply in parts[part]. */
-void pending_part_deferred(struct pending *p);
-void pending_part_finished(struct shard *sh, struct pending *p);
-
-void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
-		    cmd_handler exec);
 /* Submit argv split by the owner of each key (keys at first, first+step, ...
  * last; `step` arguments travel with each key): part t goes to shard t. The
  * owner of each key, in order, is appended to p->scratch as uint16_t. */
 void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,
 			  int argc, const struct arg *argv, int first, int step, int last);
+/* After submitting: completes now if every part ran locally. */
+void pending_arm(struct shard *sh, struct pending *p);
+/* A part's reply came back (takes the buffer's contents). */
+void pending_part_done(struct shard *sh, struct pending *p, unsigned part, struct buf *reply);
+/* A part this shard runs itself went to a job (shard/shard_job.h): wait
+ * for it; and the job is done, its reply in parts[part]. */
+void pending_part_deferred(struct pending *p);
+void pending_part_finished(struct shard *sh, struct pending *p);
+/* `done` callbacks call this once p->reply holds the final reply. The
+ * replies now complete at the head of the client's FIFO move to its output,
+ * and the client goes on the shard's ready list (sh->ready), where the loop
+ * picks it up: to send, to parse what a barrier held back, or to free a
+ * detached client. Nothing here calls back into the client's input. */
+void pending_finish(struct shard *sh, struct pending *p);
+/* Back to the shard's pool (the client's FIFO no longer holds it). */
+void pending_release(struct shard *sh, struct pending *p);
+/* Free every pooled pending (at engine teardown). */
+void pending_pool_free(struct shard *sh);
+
 /* Keep a private copy of argv in p->args for a later phase, and read it back
  * (the returned array lives in p->args until the pending is released). */
 void pending_save_args(struct pending *p, int argc, const struct arg *argv);
 struct arg *pending_saved_args(struct pending *p, int *argc);
+
+#endif

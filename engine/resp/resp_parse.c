@@ -319,3 +319,16 @@ enum parse_status resp_parse_request(char *data, size_t len,
 		return parse_multibulk(data, len, lim, argv, consumed, need, error);
 	return parse_inline(data, len, argv, consumed, need, error);
 }
+
+bool arg_is(const struct arg *a, const char *lower)
+{
+	size_t n = strlen(lower);
+	if (a->len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = a->p[i];
+		if (((ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) : ch) != lower[i])
+			return false;
+	}
+	return true;
+}

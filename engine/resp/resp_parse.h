@@ -72,4 +72,7 @@ bool split_args_inplace(char *p, char *end, struct argv_vec *argv);
  * no leading zeros (except "0"), no overflow. Returns true on success. */
 bool parse_ll(const char *s, size_t len, long long *out);
 
+/* Compare an argument with a lower-case literal, ignoring ASCII case. */
+bool arg_is(const struct arg *a, const char *lower);
+
 #endif

@@ -2,9 +2,13 @@
  * `struct shard *sh` first. A shard never touches another shard's keyspace;
  * it sends a struct shard_msg over the ring for that ordered pair of shards.
  *
+ * This is state only: what a shard does with it each loop iteration lives in
+ * loop/shard_loop.h, which calls every layer; the layers below it (db/,
+ * request/, commands/) read and update the fields they own.
+ *
  * Threading: every field is owned by the shard's thread except `stats`
  * (written by the owner, read by any thread with relaxed atomics, for INFO)
- * and `sleeping` (the wake-up handshake, see shard_msg.c).
+ * and `sleeping` (the wake-up handshake, see shard_prepare_sleep()).
  */
 #ifndef TESSERA_SHARD_H
 #define TESSERA_SHARD_H
@@ -16,6 +20,7 @@
 #include "keyspace/keyspace.h"
 #include "resp/buf.h"
 #include "resp/resp_parse.h"
+#include "shard/engine.h"
 
 struct shard_msg;
 struct spsc_ring;
@@ -85,8 +90,12 @@ struct shard {
 	struct client *clients;      /* all connections of this shard */
 	struct client **dirty;       /* clients with new output this iteration */
 	unsigned ndirty, dirty_cap;
+	/* Clients whose pendings completed since the loop last looked: their
+	 * output is ready, a barrier may have lifted, a detached one may be
+	 * freed (request/pending.h; served by loop/client_input.h). */
+	struct client *ready;
 
-	uint64_t overhead_bytes;     /* shard_overhead_bytes() as of the last tick */
+	uint64_t overhead_bytes;     /* shard_state_bytes() + client bytes, as of the last tick */
 	uint64_t expire_cursor;      /* active expiry's position in the table */
 	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
 	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */
@@ -102,44 +111,20 @@ struct shard {
 	_Alignas(64) _Atomic int sleeping;
 };
 
-/* Engine-wide state: read-only after start-up except where noted. */
-struct engine {
-	unsigned nshards;
-	struct shard **shards;
-	int64_t start_ms;
-	_Atomic uint64_t next_client_id;
-	_Atomic int64_t connected_clients;   /* for maxclients */
-	_Atomic int shutdown_requested;      /* SIGTERM or SHUTDOWN */
-	_Atomic int64_t stat_reset_ms;
-	/* Start-up: shard threads that are serving, or that could not start. */
-	_Atomic unsigned shards_ready, shards_failed;
-	_Atomic unsigned purge_generation;   /* MEMORY PURGE: bumped, each shard collects */
-	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
-	void (*wake)(struct engine *eng, unsigned id);
-	/* Set by a dataplane that has its own figures: append INFO's
-	 * "dataplane" section body (any shard's thread may call it). */
-	void (*dataplane_info)(struct engine *eng, struct buf *out);
-	void *dataplane;
-};
-
-struct engine *engine_create(unsigned nshards);
-void engine_destroy(struct engine *eng);
+/* A shard's state, with no client and no job; NULL if out of memory.
+ * Its rings are connected by the engine (loop/engine_lifecycle.c). */
+struct shard *shard_create(struct engine *eng, unsigned id);
+/* Frees what shard_create() made and the messages pooled since; the clients,
+ * pendings and jobs must be gone already. NULL is a no-op. */
+void shard_destroy(struct shard *sh);
 
 /* Called by the shard's own thread first in every loop iteration: it also
  * starts timing the iteration, which shard_tick() ends. */
 void shard_update_clock(struct shard *sh);
+/* CLOCK_REALTIME in ms (the clock TTLs are kept in). */
+int64_t shard_wall_ms(void);
 /* CLOCK_MONOTONIC in µs, for timing work. */
 uint64_t shard_monotonic_us(void);
-/* Deliver received messages; returns how many. */
-unsigned shard_drain_rings(struct shard *sh);
-/* Push staged messages; wakes receivers that sleep. */
-void shard_flush_outbox(struct shard *sh);
-/* Periodic work: active expiry, table upkeep, idle-client timeouts. The
- * last engine call of a loop iteration: the time since shard_update_clock()
- * is the iteration's busy time (INFO shards: longest_iteration_us). */
-void shard_tick(struct shard *sh);
-/* How long the shard may sleep before shard_tick is due, in ms. */
-int shard_next_tick_ms(const struct shard *sh);
 /* Before sleeping: announce it; returns false if work arrived meanwhile. */
 bool shard_prepare_sleep(struct shard *sh);
 /* Sliced work is pending (jobs, eviction, expiry): the backend must keep
@@ -148,8 +133,9 @@ bool shard_background_work(const struct shard *sh);
 void shard_woke(struct shard *sh);
 
 uint64_t shard_rand(struct shard *sh);
-/* Bytes a shard holds besides its keyspace: its state, connections, pools. */
-uint64_t shard_overhead_bytes(const struct shard *sh);
+/* Bytes of the shard's own state and pools (connections not counted:
+ * request/client.h counts those). */
+uint64_t shard_state_bytes(const struct shard *sh);
 
 /* The shard that owns a key. */
 unsigned key_shard(const struct shard *sh, const char *key, size_t len);

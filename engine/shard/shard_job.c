@@ -2,9 +2,7 @@
 
 #include <stdlib.h>
 
-#include "request/pending.h"
 #include "shard/shard.h"
-#include "shard/shard_msg.h"
 
 struct shard_job {
 	struct shard_job *next;
@@ -12,8 +10,8 @@ struct shard_job {
 	job_free_fn free_state;
 	void *state;
 	struct buf *out;            /* NULL: background */
-	struct shard_msg *msg;      /* answer this message when done, or */
-	struct pending *pending;    /* finish this part of our own pending */
+	job_done_fn done;           /* NULL: background */
+	void *done_arg;
 };
 
 static struct shard_job *job_new(struct shard *sh, job_step_fn step, job_free_fn free_state,
@@ -33,19 +31,15 @@ static struct shard_job *job_new(struct shard *sh, job_step_fn step, job_free_fn
 	return j;
 }
 
-bool shard_job_defer(struct cmd_ctx *ctx, job_step_fn step, job_free_fn free_state, void *state)
+bool shard_job_start(struct shard *sh, job_step_fn step, job_free_fn free_state, void *state,
+		     struct buf *out, job_done_fn done, void *done_arg)
 {
-	if (!ctx->msg && !ctx->pending)
-		return false;
-	struct shard_job *j = job_new(ctx->sh, step, free_state, state);
+	struct shard_job *j = job_new(sh, step, free_state, state);
 	if (!j)
 		return false;
-	j->out = ctx->out;
-	j->msg = ctx->msg;
-	j->pending = ctx->pending;
-	if (j->pending)
-		pending_part_deferred(j->pending);
-	ctx->deferred = true;
+	j->out = out;
+	j->done = done;
+	j->done_arg = done_arg;
 	return true;
 }
 
@@ -56,10 +50,8 @@ bool shard_job_background(struct shard *sh, job_step_fn step, job_free_fn free_s
 
 static void job_finish(struct shard *sh, struct shard_job *j)
 {
-	if (j->msg)
-		shard_reply_message(sh, j->msg);
-	else if (j->pending)
-		pending_part_finished(sh, j->pending);
+	if (j->done)
+		j->done(sh, j->done_arg);
 	if (j->free_state)
 		j->free_state(j->state);
 	free(j);

@@ -2,9 +2,10 @@
  * that nothing (KEYS over millions of keys, freeing a flushed keyspace)
  * holds up the other clients of the shard.
  *
- * A job either answers a command (a CMD_SLICED handler hands its reply
- * buffer to the job, and the reply goes back when the job is done) or runs
- * in the background with no reply (freeing memory). Each poll iteration,
+ * A job either writes a reply (a CMD_SLICED handler hands its reply buffer
+ * to the job through request/execute.h's shard_job_defer(), and the job's
+ * `done` callback sends the reply on) or runs in the background with no
+ * reply (freeing memory). Each poll iteration,
  * shard_run_jobs() gives every job one slice: a step function that does a
  * bounded amount of work (about JOB_SLICE_WORK units, e.g. table slots)
  * and says whether it is done.
@@ -14,7 +15,6 @@
 
 #include <stdbool.h>
 
-#include "commands/command.h"
 #include "resp/buf.h"
 
 struct shard;
@@ -28,10 +28,13 @@ typedef bool (*job_step_fn)(struct shard *sh, void *state, struct buf *out);
 /* Frees the job's state, once it is done. */
 typedef void (*job_free_fn)(void *state);
 
-/* From a CMD_SLICED handler: the reply will come from `step`. False (out
- * of memory, or no pending or message to defer to): the handler must
- * reply itself. */
-bool shard_job_defer(struct cmd_ctx *ctx, job_step_fn step, job_free_fn free_state, void *state);
+/* Runs once the job is done, its reply complete in `out`. */
+typedef void (*job_done_fn)(struct shard *sh, void *done_arg);
+
+/* A job that writes a reply into `out` (borrowed until `done` runs).
+ * False if out of memory: nothing was started. */
+bool shard_job_start(struct shard *sh, job_step_fn step, job_free_fn free_state, void *state,
+		     struct buf *out, job_done_fn done, void *done_arg);
 /* Work with no reply. False if out of memory (then do it now). */
 bool shard_job_background(struct shard *sh, job_step_fn step, job_free_fn free_state, void *state);
 

@@ -7,12 +7,13 @@
  * single-consumer ring of that pair once per loop iteration (shard_flush_outbox).
  * A ring that is full keeps the rest staged for the next iteration: nothing is
  * dropped and per-pair order holds, which is what keeps one connection's
- * commands on one key in order.
+ * commands on one key in order. The target runs a message's handler when the
+ * loop drains its rings (loop/shard_loop.c).
  */
 #ifndef TESSERA_SHARD_MSG_H
 #define TESSERA_SHARD_MSG_H
 
-#include "commands/command.h"
+#include "shard/handler.h"
 #include "resp/buf.h"
 #include "shard/shard.h"
 
@@ -30,16 +31,21 @@ struct shard_msg {
 	struct buf reply;          /* written by the target, owned */
 };
 
-/* Copy argv into a message and stage it for `target`. */
+/* Copy argv into a message and stage it for `target`. `cmd_flags` (CMD_*)
+ * travel with it: the target applies its memory budget by them. */
 void shard_send(struct shard *sh, unsigned target, struct pending *p, unsigned part,
-		cmd_handler exec, int argc, const struct arg *argv, int resp);
+		cmd_handler exec, uint32_t cmd_flags, int argc, const struct arg *argv, int resp);
 
-/* A deferred message (shard_job.h) is answered: back to its origin. */
+/* A message the target has run (or whose deferred reply a job finished):
+ * back to its origin. */
 void shard_reply_message(struct shard *sh, struct shard_msg *m);
 
-/* Run a handler on the shard that owns its keys, under that shard's memory
- * budget (evict.h): a CMD_DENYOOM command the policy cannot make room for
- * gets the OOM error instead; every CMD_WRITE is followed by eviction. */
-void shard_execute(struct cmd_ctx *ctx, cmd_handler fn, uint32_t flags);
+/* Push staged messages; wakes receivers that sleep. */
+void shard_flush_outbox(struct shard *sh);
+
+/* The origin is done with an answered message: back to its pool. */
+void shard_msg_release(struct shard *sh, struct shard_msg *m);
+/* Free every pooled message (at engine teardown). */
+void shard_msg_pool_free(struct shard *sh);
 
 #endif

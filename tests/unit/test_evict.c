@@ -10,6 +10,8 @@
 #include "db/db.h"
 #include "db/evict.h"
 #include "keyspace/keyspace.h"
+#include "request/command.h"
+#include "request/execute.h"
 #include "shard/shard.h"
 #include "shard/shard_msg.h"
 #include "unit_test.h"

@@ -1,5 +1,6 @@
-/* The command table: what each command is, how it is routed between shards,
- * and the function that runs it.
+/* What a command is: its arity, flags, keys, how it is routed between
+ * shards and the function that runs it. The table of every command lives in
+ * commands/command_table.c (lookup: commands/command_table.h).
  *
  * Flags (defined once here):
  *   CMD_WRITE     may modify the keyspace
@@ -27,11 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "resp/buf.h"
-#include "resp/resp_parse.h"
-
-struct shard;
-struct client;
+#include "request/gather.h"
+#include "shard/handler.h"
 
 enum {
 	CMD_WRITE = 1u << 0,
@@ -45,37 +43,6 @@ enum {
 
 enum route { ROUTE_LOCAL, ROUTE_KEY, ROUTE_MULTI, ROUTE_ALL, ROUTE_CUSTOM };
 
-/* How the replies of a ROUTE_MULTI or ROUTE_ALL command's parts combine. */
-enum gather {
-	GATHER_NONE,
-	GATHER_SUM,          /* integer replies added (DEL, EXISTS, DBSIZE) */
-	GATHER_MGET,         /* array elements put back in key order */
-	GATHER_OK,           /* +OK if every part said +OK */
-	GATHER_CONCAT_ARRAY, /* array elements concatenated (KEYS) */
-	GATHER_RANDOM,       /* one non-null bulk picked (RANDOMKEY) */
-};
-
-/* Everything a command handler may touch. The handler writes exactly one
- * reply to `out`. `client` is NULL when the command runs on behalf of a
- * connection of another shard: key commands must not need it. */
-struct cmd_ctx {
-	struct shard *sh;
-	struct client *client;
-	int argc;
-	struct arg *argv;
-	struct buf *out;
-	int resp;             /* 2 or 3: the protocol of the connection */
-	/* Where `out` belongs, so that a CMD_SLICED handler can hand its reply
-	 * to a job (shard_job.h): a message from another shard, or a part of
-	 * this shard's own pending. Both NULL for a plain inline call. */
-	struct shard_msg *msg;
-	struct pending *pending;
-	unsigned part;
-	bool deferred;        /* a job owns `out` now and will complete it */
-};
-
-typedef void (*cmd_handler)(struct cmd_ctx *ctx);
-
 struct command {
 	const char *name;     /* lower case */
 	int arity;            /* Redis convention: -N means at least N */
@@ -88,15 +55,5 @@ struct command {
 	const char *since;
 	const char *summary;
 };
-
-/* Look a command up by name, any case. NULL if unknown. */
-const struct command *command_lookup(const char *name, size_t len);
-/* Iterate the table (for COMMAND, COMMAND COUNT). */
-const struct command *command_at(int i);
-int command_count(void);
-void command_table_init(void);
-
-/* Compare an argument with a lower-case literal, ignoring case. */
-bool arg_is(const struct arg *a, const char *lower);
 
 #endif

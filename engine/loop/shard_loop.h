@@ -1,0 +1,29 @@
+/* What a dataplane backend calls, in this order, each loop iteration:
+ *
+ *   shard_update_clock()   (shard/shard.h) first: the iteration's clock
+ *   shard_drain_rings()    run the messages other shards sent
+ *   ...                    receive and client_feed() (loop/client_input.h)
+ *   client output          send what the dirty clients have
+ *   shard_flush_outbox()   (shard/shard_msg.h) push staged messages
+ *   shard_tick()           last: jobs, expiry, eviction, periodic work
+ *
+ * then sleeps for at most shard_next_tick_ms() if shard_prepare_sleep()
+ * allows it.
+ */
+#ifndef TESSERA_SHARD_LOOP_H
+#define TESSERA_SHARD_LOOP_H
+
+#include "shard/shard.h"
+
+/* Deliver received messages: run other shards' requests, take in the
+ * replies to ours. Returns how many. */
+unsigned shard_drain_rings(struct shard *sh);
+/* Periodic work: sliced jobs, active expiry, table upkeep, idle-client
+ * timeouts. The last engine call of a loop iteration: the time since
+ * shard_update_clock() is the iteration's busy time (INFO shards:
+ * longest_iteration_us). */
+void shard_tick(struct shard *sh);
+/* How long the shard may sleep before shard_tick is due, in ms. */
+int shard_next_tick_ms(const struct shard *sh);
+
+#endif

@@ -1,0 +1,24 @@
+/* Where a command runs when the keyspace is split over shards: on the
+ * connection's shard when its keys are there, else on their owners, with
+ * the replies gathered back in request order (pending.h). Used by the
+ * dispatcher (loop/client_input.c) for each enum route, and by handlers
+ * that route their own work (ROUTE_CUSTOM).
+ */
+#ifndef TESSERA_ROUTING_H
+#define TESSERA_ROUTING_H
+
+#include "request/command.h"
+
+/* Run `exec` on shard `target` for the client in ctx and reply with what it
+ * replies: inline when local, else through a pending (under cmd's flags). */
+void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
+		    cmd_handler exec);
+/* ROUTE_KEY: on the shard that owns argv[first_key]. */
+void route_by_key(struct cmd_ctx *ctx, const struct command *cmd);
+/* ROUTE_MULTI: split by owning shard and gathered; inline when every key is
+ * local, which is always the case with one shard. */
+void route_split(struct cmd_ctx *ctx, const struct command *cmd);
+/* ROUTE_ALL: on every shard, gathered. */
+void route_all(struct cmd_ctx *ctx, const struct command *cmd);
+
+#endif
