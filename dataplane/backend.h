@@ -15,17 +15,14 @@ struct dataplane_backend {
 	/* Once, before shard threads start: open listeners, check the platform.
 	 * Returns 0 or a negative errno, having logged the reason. */
 	int (*init)(struct engine *eng);
-	/* The body of shard `id`'s thread: calls backend_shard_started() once
-	 * its set-up succeeded or failed (having logged why), then serves until
-	 * shutdown is requested. */
+	/* The body of shard `id`'s thread: calls shard_startup_report()
+	 * (shard_startup.h) once its set-up succeeded or failed (having logged
+	 * why), then serves until shutdown is requested. */
 	void (*run_shard)(struct engine *eng, unsigned id);
 	/* Wake shard `id` if it sleeps; any thread may call it. */
 	void (*wake)(struct engine *eng, unsigned id);
 	void (*fini)(struct engine *eng);
 };
-
-/* For run_shard: report this shard's start (server_main.c waits for all). */
-void backend_shard_started(struct engine *eng, bool ok);
 
 extern const struct dataplane_backend kernel_backend;
 extern const struct dataplane_backend epoll_backend;

@@ -2,7 +2,6 @@
  * on the chosen dataplane, wait for SIGTERM/SIGINT or SHUTDOWN, stop cleanly.
  * The main thread owns start-up and signals only; it never serves requests.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include "cpu_list.h"
 #include "loop/engine_lifecycle.h"
 #include "shard/shard.h"
+#include "shard_startup.h"
 
 struct shard_thread {
 	pthread_t tid;
@@ -44,20 +44,6 @@ static void *shard_thread_main(void *arg)
 	}
 	t->backend->run_shard(t->eng, t->id);
 	return NULL;
-}
-
-void backend_shard_started(struct engine *eng, bool ok)
-{
-	atomic_fetch_add(ok ? &eng->shards_ready : &eng->shards_failed, 1);
-}
-
-/* 0 once every shard serves, -EIO if one could not start. */
-static int wait_for_shards(struct engine *eng)
-{
-	struct timespec ms = { 0, 1000000 };
-	while (atomic_load(&eng->shards_ready) + atomic_load(&eng->shards_failed) < eng->nshards)
-		nanosleep(&ms, NULL);
-	return atomic_load(&eng->shards_failed) ? -EIO : 0;
 }
 
 static void wake_all(struct engine *eng)
@@ -147,7 +133,7 @@ int main(int argc, char **argv)
 						    .cpu = cpus[i % (unsigned)ncpus] };
 		pthread_create(&threads[i].tid, NULL, shard_thread_main, &threads[i]);
 	}
-	int rc = wait_for_shards(eng);
+	int rc = shard_startup_wait(eng);
 	if (rc == 0) {
 		log_msg(LOG_NOTICE, "Tessera %s: %u shard(s) on the %s backend, listening on %s:%lld",
 			TESSERA_VERSION, nshards, backend->name,

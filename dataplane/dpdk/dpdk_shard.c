@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "../backend.h"
+#include "../shard_startup.h"
 #include "../tcp_clients.h"
 #include "arp_fanout.h"
 #include "base/config.h"
@@ -357,12 +358,12 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 	if (net_stack_init(&ds->net, &cfg, &tx_ops, ds, (uint64_t)sh->now_ms) < 0 ||
 	    tcp_layer_init(&ds->net.tcp, (uint16_t)CFG(port), &tcp_client_upcalls, sh,
 			   (uint32_t)shard_rand(sh)) < 0) {
-		backend_shard_started(eng, false);
+		shard_startup_report(eng, false);
 		return;
 	}
 	ds->net.tcp.keepalive_ms = (uint64_t)CFG(tcp_keepalive) * 1000;
 	ds->net.arp_learned = arp_learned;
-	backend_shard_started(eng, true);
+	shard_startup_report(eng, true);
 	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
 	unsigned idle_spins = 0, idle_us = 1;
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../backend.h"
+#include "../shard_startup.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "listener.h"
@@ -146,14 +147,14 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	es->rbuf = malloc(READ_BUFFER_SIZE);
 	es->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!es->rbuf || es->epfd < 0) {
-		backend_shard_started(eng, false);
+		shard_startup_report(eng, false);
 		return;
 	}
 	struct epoll_event lev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	struct epoll_event eev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->listen_fd, &lev);
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->event_fd, &eev);
-	backend_shard_started(eng, true);
+	shard_startup_report(eng, true);
 	struct epoll_event events[EVENTS_PER_WAIT];
 	int timeout = 0;
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {

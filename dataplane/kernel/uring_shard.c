@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../backend.h"
+#include "../shard_startup.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "listener.h"
@@ -363,10 +364,10 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 	/* The ring is created by the thread that submits to it: SINGLE_ISSUER
 	 * ties it to its creator. */
 	if (setup_shard_ring(us) < 0) {
-		backend_shard_started(eng, false);
+		shard_startup_report(eng, false);
 		return;
 	}
-	backend_shard_started(eng, true);
+	shard_startup_report(eng, true);
 	arm_accept(us);
 	arm_event(us);
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
