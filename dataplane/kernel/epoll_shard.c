@@ -5,12 +5,10 @@
  * io_uring (a system call per read and per write), but it runs anywhere.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <numa.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "../shard_startup.h"
 #include "base/config.h"
 #include "base/log.h"
+#include "kernel_shards.h"
 #include "listener.h"
 #include "loop/client_input.h"
 #include "loop/shard_loop.h"
@@ -35,13 +34,10 @@ struct epoll_conn {
 };
 
 struct epoll_shard {
-	struct shard *sh;
-	int epfd, listen_fd, event_fd;
+	struct kernel_shard k;       /* first: the part kernel_shards.c opens */
+	struct shard *sh;            /* set by run_shard: kernel_shards.c knows only k */
+	int epfd;
 	char *rbuf;
-};
-
-struct epoll_state {
-	struct epoll_shard *shards;
 };
 
 /* Tags in epoll_event.data.u64: pointers are 8-byte aligned. */
@@ -61,7 +57,7 @@ static void conn_close(struct epoll_shard *es, struct epoll_conn *cn)
 static void accept_all(struct epoll_shard *es)
 {
 	for (;;) {
-		int fd = accept4(es->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(es->k.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return; /* EAGAIN: done; other errors: try at the next event */
 		struct epoll_conn *cn = calloc(1, sizeof(*cn));
@@ -139,9 +135,9 @@ static void flush_dirty_clients(struct epoll_shard *es)
 
 static void epoll_run_shard(struct engine *eng, unsigned id)
 {
-	struct epoll_state *st = eng->dataplane;
-	struct epoll_shard *es = &st->shards[id];
-	struct shard *sh = es->sh;
+	struct epoll_shard *es = kernel_shard_at(eng, id);
+	struct shard *sh = eng->shards[id];
+	es->sh = sh;
 	if (numa_available() >= 0)
 		numa_set_localalloc();
 	es->rbuf = malloc(READ_BUFFER_SIZE);
@@ -152,8 +148,8 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	}
 	struct epoll_event lev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
 	struct epoll_event eev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
-	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->listen_fd, &lev);
-	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->event_fd, &eev);
+	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.listen_fd, &lev);
+	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.event_fd, &eev);
 	shard_startup_report(eng, true);
 	struct epoll_event events[EVENTS_PER_WAIT];
 	int timeout = 0;
@@ -167,7 +163,7 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 				accept_all(es);
 			} else if (tag == TAG_EVENT) {
 				uint64_t v;
-				ssize_t ignored = read(es->event_fd, &v, sizeof(v));
+				ssize_t ignored = read(es->k.event_fd, &v, sizeof(v));
 				(void)ignored;
 			} else {
 				struct epoll_conn *cn = events[i].data.ptr;
@@ -185,76 +181,37 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	}
 }
 
-static void epoll_wake(struct engine *eng, unsigned id)
+static void epoll_close_conn(void *conn)
 {
-	struct epoll_state *st = eng->dataplane;
-	uint64_t one = 1;
-	ssize_t ignored = write(st->shards[id].event_fd, &one, sizeof(one));
-	(void)ignored;
+	struct epoll_conn *cn = conn;
+	close(cn->fd);
+	free(cn);
 }
+
+static void epoll_close_shard(void *shard)
+{
+	struct epoll_shard *es = shard;
+	if (es->epfd > 0)
+		close(es->epfd);
+	free(es->rbuf);
+}
+
+static const struct kernel_shard_kind epoll_kind = {
+	.size = sizeof(struct epoll_shard),
+	.accept_loop = true,
+	.close_conn = epoll_close_conn,
+	.close_shard = epoll_close_shard,
+};
 
 static int epoll_init(struct engine *eng)
 {
-	struct epoll_state *st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	eng->dataplane = st;
-	st->shards = calloc(eng->nshards, sizeof(*st->shards));
-	if (!st->shards)
-		return -ENOMEM;
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct epoll_shard *es = &st->shards[i];
-		char err[256];
-		es->sh = eng->shards[i];
-		es->epfd = -1;
-		es->listen_fd = listener_open(CFG(bind), (int)CFG(port), i == 0, err, sizeof(err));
-		if (es->listen_fd < 0) {
-			log_msg(LOG_WARNING, "%s", err);
-			return es->listen_fd;
-		}
-		/* accept4 in a loop needs a listener that does not block. */
-		fcntl(es->listen_fd, F_SETFL, fcntl(es->listen_fd, F_GETFL) | O_NONBLOCK);
-		es->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (es->event_fd < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-static void epoll_fini(struct engine *eng)
-{
-	struct epoll_state *st = eng->dataplane;
-	if (!st)
-		return;
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct epoll_shard *es = &st->shards[i];
-		if (!es->sh)
-			break; /* init stopped before this shard */
-		for (struct client *c = es->sh->clients; c; c = c->next) {
-			struct epoll_conn *cn = c->conn;
-			if (cn) {
-				close(cn->fd);
-				free(cn);
-				c->conn = NULL;
-			}
-		}
-		if (es->listen_fd > 0)
-			listener_close(es->listen_fd);
-		if (es->epfd > 0)
-			close(es->epfd);
-		if (es->event_fd > 0)
-			close(es->event_fd);
-		free(es->rbuf);
-	}
-	free(st->shards);
-	free(st);
-	eng->dataplane = NULL;
+	return kernel_shards_open(eng, &epoll_kind);
 }
 
 const struct dataplane_backend epoll_backend = {
 	.name = "kernel (epoll)",
 	.init = epoll_init,
 	.run_shard = epoll_run_shard,
-	.wake = epoll_wake,
-	.fini = epoll_fini,
+	.wake = kernel_shard_wake,
+	.fini = kernel_shards_close,
 };

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "../shard_startup.h"
 #include "base/config.h"
 #include "base/log.h"
+#include "kernel_shards.h"
 #include "listener.h"
 #include "loop/client_input.h"
 #include "loop/shard_loop.h"
@@ -48,18 +48,13 @@ struct conn {
 };
 
 struct uring_shard {
-	struct shard *sh;
+	struct kernel_shard k;   /* first: the part kernel_shards.c opens */
+	struct shard *sh;        /* set by run_shard: kernel_shards.c knows only k */
 	struct io_uring ring;
-	int listen_fd;
-	int event_fd;
 	uint64_t event_value;
 	struct io_uring_buf_ring *buf_ring;
 	char *buffers;
 	bool accepting;
-};
-
-struct kernel_state {
-	struct uring_shard *shards;
 };
 
 static inline uint64_t pack(void *p, enum tag t)
@@ -136,7 +131,7 @@ static void recycle_buffer(struct uring_shard *us, unsigned bid)
 static void arm_accept(struct uring_shard *us)
 {
 	struct io_uring_sqe *sqe = get_sqe(us);
-	io_uring_prep_multishot_accept(sqe, us->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_prep_multishot_accept(sqe, us->k.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, pack(NULL, TAG_ACCEPT));
 	us->accepting = true;
 }
@@ -154,7 +149,7 @@ static void arm_recv(struct uring_shard *us, struct conn *cn)
 static void arm_event(struct uring_shard *us)
 {
 	struct io_uring_sqe *sqe = get_sqe(us);
-	io_uring_prep_read(sqe, us->event_fd, &us->event_value, sizeof(us->event_value), 0);
+	io_uring_prep_read(sqe, us->k.event_fd, &us->event_value, sizeof(us->event_value), 0);
 	io_uring_sqe_set_data64(sqe, pack(NULL, TAG_EVENT));
 }
 
@@ -356,9 +351,9 @@ static int setup_shard_ring(struct uring_shard *us)
 
 static void kernel_run_shard(struct engine *eng, unsigned id)
 {
-	struct kernel_state *ks = eng->dataplane;
-	struct uring_shard *us = &ks->shards[id];
-	struct shard *sh = us->sh;
+	struct uring_shard *us = kernel_shard_at(eng, id);
+	struct shard *sh = eng->shards[id];
+	us->sh = sh;
 	if (numa_available() >= 0)
 		numa_set_localalloc();
 	/* The ring is created by the thread that submits to it: SINGLE_ISSUER
@@ -387,74 +382,31 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 	}
 }
 
-static void kernel_wake(struct engine *eng, unsigned id)
+static void uring_close_conn(void *conn)
 {
-	struct kernel_state *ks = eng->dataplane;
-	uint64_t one = 1;
-	ssize_t ignored = write(ks->shards[id].event_fd, &one, sizeof(one));
-	(void)ignored;
+	struct conn *cn = conn;
+	close(cn->fd);
+	buf_free(&cn->sending);
+	free(cn);
 }
+
+static void uring_close_shard(void *shard)
+{
+	struct uring_shard *us = shard;
+	if (us->buf_ring)
+		io_uring_queue_exit(&us->ring);
+	free(us->buffers);
+}
+
+static const struct kernel_shard_kind uring_kind = {
+	.size = sizeof(struct uring_shard),
+	.close_conn = uring_close_conn,
+	.close_shard = uring_close_shard,
+};
 
 static int kernel_init(struct engine *eng)
 {
-	struct kernel_state *ks = calloc(1, sizeof(*ks));
-	if (!ks)
-		return -ENOMEM;
-	ks->shards = calloc(eng->nshards, sizeof(*ks->shards));
-	if (!ks->shards)
-		return -ENOMEM;
-	eng->dataplane = ks;
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct uring_shard *us = &ks->shards[i];
-		char err[256];
-		us->sh = eng->shards[i];
-		us->listen_fd = listener_open(CFG(bind), (int)CFG(port), i == 0, err, sizeof(err));
-		if (us->listen_fd < 0) {
-			log_msg(LOG_WARNING, "%s", err);
-			return us->listen_fd;
-		}
-		us->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (us->event_fd < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Connections still open at shutdown: close them; the engine frees clients. */
-static void close_connections(struct shard *sh)
-{
-	for (struct client *c = sh->clients; c; c = c->next) {
-		struct conn *cn = c->conn;
-		if (!cn)
-			continue;
-		close(cn->fd);
-		buf_free(&cn->sending);
-		free(cn);
-		c->conn = NULL;
-	}
-}
-
-static void kernel_fini(struct engine *eng)
-{
-	struct kernel_state *ks = eng->dataplane;
-	if (!ks)
-		return;
-	for (unsigned i = 0; i < eng->nshards; i++) {
-		struct uring_shard *us = &ks->shards[i];
-		if (!us->sh)
-			break; /* init stopped before this shard */
-		close_connections(us->sh);
-		if (us->listen_fd > 0)
-			listener_close(us->listen_fd);
-		if (us->buf_ring)
-			io_uring_queue_exit(&us->ring);
-		if (us->event_fd > 0)
-			close(us->event_fd);
-		free(us->buffers);
-	}
-	free(ks->shards);
-	free(ks);
-	eng->dataplane = NULL;
+	return kernel_shards_open(eng, &uring_kind);
 }
 
 bool kernel_io_uring_available(char *why, unsigned whylen)
@@ -473,6 +425,6 @@ const struct dataplane_backend kernel_backend = {
 	.name = "kernel",
 	.init = kernel_init,
 	.run_shard = kernel_run_shard,
-	.wake = kernel_wake,
-	.fini = kernel_fini,
+	.wake = kernel_shard_wake,
+	.fini = kernel_shards_close,
 };
