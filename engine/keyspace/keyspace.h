@@ -2,35 +2,10 @@
  * (seg_table.h) that grows one small segment at a time, so no insert pays
  * for rehashing the whole table.
  *
- * Entry layout: one allocation per key holding an 8-byte header, the
- * optional parts, the key bytes and the value bytes, so a small SET costs
- * one malloc and 8 bytes of header:
+ * What one entry holds, and how it is laid out, is entry.h.
  *
- *   +-----------+------------------+-------------+-----+-------------------+
- *   | header 8  | [key_len val_len | [expire_ms] | key | value (up to the  |
- *   |           |  u32 u32]        |  8 bytes]   |     |  block's end)     |
- *   +-----------+------------------+-------------+-----+-------------------+
- *
- * - Lengths live in the header (key <= 255, value <= 65535 bytes) or, with
- *   ENTRY_LONG, in two 32-bit words after it.
- * - expire_ms is there only with ENTRY_HAS_TTL: a key without a TTL pays
- *   nothing for expiry. Giving a key its first TTL moves it to a bigger
- *   block (keyspace_set_expire() returns the new address).
- * - The hash is not stored (the table keeps 16 bits of it beside the
- *   pointer) and neither is the value's capacity (the block's usable size
- *   says it).
- * - Access time: seconds, 24 bits, as Redis's LRU clock (wraps every 194
- *   days); the LFU counter beside it.
- * - Blocks of up to SLAB_MAX_BLOCK bytes come from the keyspace's slab
- *   (8-byte size classes, entry_slab.h), larger ones from the shard heap.
- *
- * Only strings exist so far; `type` leaves room for the others.
  * The keyspace never looks at expiry itself: engine/db/expire.c does, through
  * entry_expire_ms(), so that the expiry policy stays in one file.
- *
- * Outside keyspace.c, entry fields are read through the accessors below
- * (lfu_counter, type, encoding and flags excepted), and lengths and
- * expiry are only ever written by keyspace.c.
  */
 #ifndef TESSERA_KEYSPACE_H
 #define TESSERA_KEYSPACE_H
@@ -38,139 +13,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "keyspace/entry.h"
 #include "keyspace/entry_slab.h"
 #include "keyspace/expiry_queue.h"
 #include "keyspace/seg_table.h"
 #include "keyspace/shard_heap.h"
-
-enum value_type { TYPE_STRING = 0 };
-
-/* OBJECT ENCODING of a string, chosen the way Redis chooses it. */
-enum string_encoding { ENC_RAW = 0, ENC_EMBSTR = 1, ENC_INT = 2 };
-
-struct entry {
-	uint8_t flags : 4;        /* ENTRY_* */
-	uint8_t type : 2;         /* enum value_type */
-	uint8_t encoding : 2;     /* enum string_encoding */
-	uint8_t lfu_counter;
-	uint16_t short_val_len;   /* without ENTRY_LONG */
-	uint32_t access_s : 24;   /* seconds mod 2^24 (entry_set_access_s) */
-	uint32_t short_key_len : 8;
-	char data[];              /* [lengths] [expire_ms] key value */
-};
-
-/* A record for this entry waits in the keyspace's expiry queue. */
-#define ENTRY_QUEUED 0x01
-/* expire_ms is stored (it may be 0 again after PERSIST). */
-#define ENTRY_HAS_TTL 0x02
-/* Lengths are two uint32_t after the header, not in it. */
-#define ENTRY_LONG 0x04
-/* The block comes from the keyspace's entry_slab, not its heap. */
-#define ENTRY_SLAB 0x08
-#define ENTRY_LONG_LENGTHS_SIZE 8
-
-_Static_assert(sizeof(struct entry) == 8, "entry header size is part of the memory budget");
-
-static inline uint32_t entry_key_len(const struct entry *e)
-{
-	uint32_t l;
-	if (!(e->flags & ENTRY_LONG))
-		return e->short_key_len;
-	memcpy(&l, e->data, sizeof(l));
-	return l;
-}
-
-static inline uint32_t entry_val_len(const struct entry *e)
-{
-	uint32_t l;
-	if (!(e->flags & ENTRY_LONG))
-		return e->short_val_len;
-	memcpy(&l, e->data + sizeof(l), sizeof(l));
-	return l;
-}
-
-static inline size_t entry_lengths_size(const struct entry *e)
-{
-	return e->flags & ENTRY_LONG ? ENTRY_LONG_LENGTHS_SIZE : 0;
-}
-
-/* The TTL slot: the expiry, and the generation of the key's live expiry
- * record (expiry_queue.h). A time below 2^47 ms (the year 6429) is packed
- * with the generation in bits 47-62 and bit 63 set; a later one (PXAT
- * allows any positive time) is stored as it is, with no generation. */
-#define ENTRY_TTL_PACKED (1ull << 63)
-#define ENTRY_TTL_TIME_MASK ((1ull << 47) - 1)
-#define ENTRY_TTL_GEN_SHIFT 47
-
-static inline uint64_t entry_ttl_slot(const struct entry *e)
-{
-	uint64_t slot;
-	memcpy(&slot, e->data + entry_lengths_size(e), sizeof(slot));
-	return slot;
-}
-
-/* Absolute Unix time in ms; 0 = no TTL. Set through keyspace_set_expire(). */
-static inline int64_t entry_expire_ms(const struct entry *e)
-{
-	if (!(e->flags & ENTRY_HAS_TTL))
-		return 0;
-	uint64_t slot = entry_ttl_slot(e);
-	return (int64_t)(slot & ENTRY_TTL_PACKED ? slot & ENTRY_TTL_TIME_MASK : slot);
-}
-
-/* The generation the key's live expiry record carries; 0 when none is kept
- * (a time past 2^47 ms), and then every record of the key counts as live. */
-static inline uint16_t entry_expiry_gen(const struct entry *e)
-{
-	if (!(e->flags & ENTRY_HAS_TTL))
-		return 0;
-	uint64_t slot = entry_ttl_slot(e);
-	return slot & ENTRY_TTL_PACKED ? (uint16_t)(slot >> ENTRY_TTL_GEN_SHIFT) : 0;
-}
-
-static inline const char *entry_key(const struct entry *e)
-{
-	return e->data + entry_lengths_size(e) + (e->flags & ENTRY_HAS_TTL ? sizeof(int64_t) : 0);
-}
-
-static inline char *entry_val(struct entry *e)
-{
-	return (char *)entry_key(e) + entry_key_len(e);
-}
-
-/* The access time is kept as Redis keeps its LRU clock: whole seconds,
- * low 24 bits only (it wraps every 194 days). Idle times are therefore
- * computed modulo 2^24 seconds: an access time ahead of the clock reads as
- * idle for nearly 2^24 s, as in Redis. */
-#define ENTRY_ACCESS_MASK 0xFFFFFFu
-
-/* The stored access time: seconds, low 24 bits. */
-static inline uint32_t entry_access_s(const struct entry *e)
-{
-	return e->access_s;
-}
-
-static inline void entry_set_access_s(struct entry *e, uint32_t now_s)
-{
-	e->access_s = now_s & ENTRY_ACCESS_MASK;
-}
-
-/* Seconds since the last access at `now_s` (Unix seconds), mod 2^24. */
-static inline uint32_t entry_idle_s(const struct entry *e, uint32_t now_s)
-{
-	return (now_s - entry_access_s(e)) & ENTRY_ACCESS_MASK;
-}
-
-/* Bytes the entry's block takes (what it is charged). */
-static inline size_t entry_block_size(const struct entry *e)
-{
-	return e->flags & ENTRY_SLAB ? entry_slab_block_size(e) : shard_heap_block_size(e);
-}
-
-/* Value bytes the entry's block has room for (>= entry_val_len). */
-size_t entry_val_cap(const struct entry *e);
 
 struct keyspace {
 	struct seg_table table;
