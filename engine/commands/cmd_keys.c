@@ -19,9 +19,19 @@ static const char *type_name(const struct entry *e)
 {
 	if (!e)
 		return "none";
-	switch (e->type) {
+	switch (entry_type(e)) {
 	case TYPE_STRING:
 		return "string";
+	case TYPE_LIST:
+		return "list";
+	case TYPE_SET:
+		return "set";
+	case TYPE_ZSET:
+		return "zset";
+	case TYPE_HASH:
+		return "hash";
+	case TYPE_STREAM:
+		return "stream";
 	}
 	return "none";
 }
@@ -269,7 +279,7 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 		reply_error(ctx->out, ERR_OOM);
 		return;
 	}
-	n->encoding = e->encoding;
+	entry_set_kind(n, entry_kind(e));
 	entry_set_access_s(n, entry_access_s(e));
 	n->lfu_counter = e->lfu_counter;
 	if (entry_expire_ms(e))
@@ -538,18 +548,6 @@ static const char *const object_help[] = {
 	"    Prints this help.",
 };
 
-static const char *encoding_name(const struct entry *e)
-{
-	switch (e->encoding) {
-	case ENC_INT:
-		return "int";
-	case ENC_EMBSTR:
-		return "embstr";
-	default:
-		return "raw";
-	}
-}
-
 /* Redis shares one object among all keys holding 0..9999 and reports
  * INT_MAX references for it, except under an LRU or LFU maxmemory policy
  * (a shared object cannot carry per-key access data). Redis decides when
@@ -565,7 +563,7 @@ static bool shares_integers(void)
 static long long refcount(struct entry *e)
 {
 	long long v;
-	if (e->encoding == ENC_INT && shares_integers() &&
+	if (entry_kind(e) == KIND_STRING_INT && shares_integers() &&
 	    parse_ll(entry_val(e), entry_val_len(e), &v) && v >= 0 && v < 10000)
 		return INT_MAX;
 	return 1;
@@ -582,7 +580,7 @@ static void object_key_info(struct cmd_ctx *ctx, const char *sub)
 	if (!e) {
 		reply_null(ctx->out, ctx->resp);
 	} else if (strcmp(sub, "encoding") == 0) {
-		reply_bulk_str(ctx->out, encoding_name(e));
+		reply_bulk_str(ctx->out, kind_encoding_name(entry_kind(e)));
 	} else if (strcmp(sub, "refcount") == 0) {
 		reply_int(ctx->out, refcount(e));
 	} else if (strcmp(sub, "idletime") == 0) {

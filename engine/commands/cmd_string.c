@@ -485,7 +485,7 @@ void cmd_incrbyfloat(struct cmd_ctx *ctx)
 	}
 	/* Redis stores the printed float as a plain string, never as "int",
 	 * even when it prints as an integer. */
-	e->encoding = len <= 44 ? ENC_EMBSTR : ENC_RAW;
+	entry_set_kind(e, len <= 44 ? KIND_STRING_EMBSTR : KIND_STRING_RAW);
 	reply_bulk(ctx->out, buf, len);
 }
 
@@ -499,7 +499,7 @@ static struct entry *grow_value(struct shard *sh, struct entry *e, size_t vlen)
 {
 	e = keyspace_resize_value(&sh->ks, e, vlen, false);
 	if (e) {
-		e->encoding = ENC_RAW;  /* an edited string is "raw", as in Redis */
+		entry_set_kind(e, KIND_STRING_RAW);  /* an edited string is "raw", as in Redis */
 		entry_set_access_s(e, (uint32_t)(sh->now_ms / 1000));
 	}
 	return e;
@@ -560,7 +560,7 @@ void cmd_setrange(struct cmd_ctx *ctx)
 		reply_error(ctx->out, ERR_OOM);
 		return;
 	}
-	e->encoding = ENC_RAW;
+	entry_set_kind(e, KIND_STRING_RAW);
 	if ((size_t)offset > old)
 		memset(entry_val(e) + old, 0, (size_t)offset - old);
 	memcpy(entry_val(e) + offset, val->p, val->len);

@@ -24,11 +24,24 @@
  * - Blocks of up to SLAB_MAX_BLOCK bytes come from the keyspace's slab
  *   (8-byte size classes, entry_slab.h), larger ones from the shard heap.
  *
- * Only strings exist so far; `type` leaves room for the others.
+ * The header, bit 0 first (as GCC and Clang allocate bit-fields on the
+ * little-endian targets we build for):
+ *
+ *   0       4       8             16              32                56       64
+ *   +-------+-------+-------------+---------------+-----------------+--------+
+ *   | flags | kind  | lfu_counter | short_val_len | access_s        | short_ |
+ *   |       |       |             |               |                 | key_len|
+ *   +-------+-------+-------------+---------------+-----------------+--------+
+ *
+ * - kind is the type and the encoding together: Redis 7.0 has eleven
+ *   type/encoding pairs (enum entry_kind), and no bit of the 64 is spare
+ *   for separate fields wide enough for five types and their encodings.
+ *   Only the string kinds are stored so far; the others are named for the
+ *   collection types to come.
  *
  * Outside keyspace.c, entry fields are read through the accessors below
- * (lfu_counter, type, encoding and flags excepted), and lengths and
- * expiry are only ever written by keyspace.c.
+ * (lfu_counter and flags excepted), and lengths and expiry are only ever
+ * written by keyspace.c.
  */
 #ifndef TESSERA_ENTRY_H
 #define TESSERA_ENTRY_H
@@ -40,15 +53,33 @@
 #include "keyspace/entry_slab.h"
 #include "keyspace/shard_heap.h"
 
-enum value_type { TYPE_STRING = 0 };
+/* What TYPE replies, in Redis's order. TYPE_STRING is 0, so a zeroed
+ * header (kind 0) is a string. */
+enum value_type { TYPE_STRING = 0, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH, TYPE_STREAM };
 
-/* OBJECT ENCODING of a string, chosen the way Redis chooses it. */
-enum string_encoding { ENC_RAW = 0, ENC_EMBSTR = 1, ENC_INT = 2 };
+/* A type and its OBJECT ENCODING, as Redis 7.0 pairs them. Strings are
+ * "int", "embstr" or "raw" by Redis's rules (keyspace.c chooses). */
+enum entry_kind {
+	KIND_STRING_RAW = 0,
+	KIND_STRING_EMBSTR,
+	KIND_STRING_INT,
+	KIND_LIST_QUICKLIST,
+	KIND_SET_INTSET,
+	KIND_SET_HASHTABLE,
+	KIND_ZSET_LISTPACK,
+	KIND_ZSET_SKIPLIST,
+	KIND_HASH_LISTPACK,
+	KIND_HASH_HASHTABLE,
+	KIND_STREAM,
+};
+#define KIND_COUNT (KIND_STREAM + 1)
+#define ENTRY_KIND_BITS 4
+
+_Static_assert(KIND_COUNT <= 1 << ENTRY_KIND_BITS, "every kind must fit the header's kind field");
 
 struct entry {
 	uint8_t flags : 4;        /* ENTRY_* */
-	uint8_t type : 2;         /* enum value_type */
-	uint8_t encoding : 2;     /* enum string_encoding */
+	uint8_t kind : ENTRY_KIND_BITS; /* enum entry_kind */
 	uint8_t lfu_counter;
 	uint16_t short_val_len;   /* without ENTRY_LONG */
 	uint32_t access_s : 24;   /* seconds mod 2^24 (entry_set_access_s) */
@@ -67,6 +98,74 @@ struct entry {
 #define ENTRY_LONG_LENGTHS_SIZE 8
 
 _Static_assert(sizeof(struct entry) == 8, "entry header size is part of the memory budget");
+
+static inline enum entry_kind entry_kind(const struct entry *e)
+{
+	return (enum entry_kind)e->kind;
+}
+
+static inline void entry_set_kind(struct entry *e, enum entry_kind kind)
+{
+	e->kind = (uint8_t)kind;
+}
+
+/* A switch with no default, so that -Wswitch names a kind left out. */
+static inline enum value_type kind_type(enum entry_kind kind)
+{
+	switch (kind) {
+	case KIND_STRING_RAW:
+	case KIND_STRING_EMBSTR:
+	case KIND_STRING_INT:
+		return TYPE_STRING;
+	case KIND_LIST_QUICKLIST:
+		return TYPE_LIST;
+	case KIND_SET_INTSET:
+	case KIND_SET_HASHTABLE:
+		return TYPE_SET;
+	case KIND_ZSET_LISTPACK:
+	case KIND_ZSET_SKIPLIST:
+		return TYPE_ZSET;
+	case KIND_HASH_LISTPACK:
+	case KIND_HASH_HASHTABLE:
+		return TYPE_HASH;
+	case KIND_STREAM:
+		return TYPE_STREAM;
+	}
+	return TYPE_STRING;
+}
+
+/* What OBJECT ENCODING replies for a value of this kind. */
+static inline const char *kind_encoding_name(enum entry_kind kind)
+{
+	switch (kind) {
+	case KIND_STRING_RAW:
+		return "raw";
+	case KIND_STRING_EMBSTR:
+		return "embstr";
+	case KIND_STRING_INT:
+		return "int";
+	case KIND_LIST_QUICKLIST:
+		return "quicklist";
+	case KIND_SET_INTSET:
+		return "intset";
+	case KIND_SET_HASHTABLE:
+	case KIND_HASH_HASHTABLE:
+		return "hashtable";
+	case KIND_ZSET_LISTPACK:
+	case KIND_HASH_LISTPACK:
+		return "listpack";
+	case KIND_ZSET_SKIPLIST:
+		return "skiplist";
+	case KIND_STREAM:
+		return "stream";
+	}
+	return "raw";
+}
+
+static inline enum value_type entry_type(const struct entry *e)
+{
+	return kind_type(entry_kind(e));
+}
 
 static inline uint32_t entry_key_len(const struct entry *e)
 {

@@ -164,7 +164,7 @@ struct entry *keyspace_find(struct keyspace *ks, const void *key, size_t len)
 	return seg_table_find(&ks->table, keyspace_hash(ks, key, len), key_matches, key, len);
 }
 
-static enum string_encoding choose_encoding(const void *val, size_t vlen);
+static enum entry_kind string_kind(const void *val, size_t vlen);
 
 /* A new block laid out for these lengths, with room for `vcap` value
  * bytes, the header filled in; NULL if out of memory. */
@@ -237,8 +237,7 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 				    expire_ms != 0);
 	if (!e)
 		return NULL;
-	e->type = TYPE_STRING;
-	e->encoding = (uint8_t)choose_encoding(val, vlen);
+	entry_set_kind(e, string_kind(val, vlen));
 	if (vlen)
 		memcpy(entry_val(e), val, vlen);
 	if (!seg_table_insert(&ks->table, keyspace_hash(ks, key, klen), e)) {
@@ -250,8 +249,9 @@ struct entry *keyspace_insert(struct keyspace *ks, const void *key, size_t klen,
 }
 
 /* Move e to a new block of the given layout with room for `vcap` value
- * bytes, keeping its key, value (up to vcap), TTL and clocks. The table and
- * the expiry queue follow it. NULL if out of memory (e unchanged). */
+ * bytes, keeping its key, kind, value (up to vcap), TTL and clocks. The
+ * table and the expiry queue follow it. NULL if out of memory (e
+ * unchanged). */
 static struct entry *relocate(struct keyspace *ks, struct entry *e, size_t vcap, bool long_lengths,
 			      bool ttl)
 {
@@ -261,8 +261,7 @@ static struct entry *relocate(struct keyspace *ks, struct entry *e, size_t vcap,
 	struct entry *n = new_entry(ks, entry_key(e), klen, vlen, vcap, long_lengths, ttl);
 	if (!n)
 		return NULL;
-	n->type = e->type;
-	n->encoding = e->encoding;
+	n->kind = e->kind;
 	n->lfu_counter = e->lfu_counter;
 	n->access_s = e->access_s;
 	memcpy(entry_val(n), entry_val(e), vlen);
@@ -310,7 +309,7 @@ struct entry *keyspace_set_value(struct keyspace *ks, struct entry *e, const voi
 	set_val_len(n, vlen);
 	if (vlen)
 		memcpy(entry_val(n), val, vlen);
-	n->encoding = (uint8_t)choose_encoding(val, vlen);
+	entry_set_kind(n, string_kind(val, vlen));
 	return n;
 }
 
@@ -355,7 +354,7 @@ struct entry *keyspace_set_expire(struct keyspace *ks, struct entry *e, int64_t 
 
 /* Redis's rules for OBJECT ENCODING: a canonical integer that fits a long long
  * is "int", other strings up to 44 bytes "embstr", longer ones "raw". */
-static enum string_encoding choose_encoding(const void *val, size_t vlen)
+static enum entry_kind string_kind(const void *val, size_t vlen)
 {
 	const char *s = val;
 	if (vlen > 0 && vlen <= 20) {
@@ -366,9 +365,9 @@ static enum string_encoding choose_encoding(const void *val, size_t vlen)
 		if (digits && (vlen < 19 || (vlen == 19 && s[0] != '-' && memcmp(s, "9223372036854775807", 19) <= 0) ||
 			       (vlen == 20 && s[0] == '-' && memcmp(s, "-9223372036854775808", 20) <= 0) ||
 			       (vlen == 19 && s[0] == '-')))
-			return ENC_INT;
+			return KIND_STRING_INT;
 	}
-	return vlen <= 44 ? ENC_EMBSTR : ENC_RAW;
+	return vlen <= 44 ? KIND_STRING_EMBSTR : KIND_STRING_RAW;
 }
 
 /* ---- scanning ----------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* test_keyspace.c - the shard keyspace: growth and shrink, the compact
  * entry layout, moving entries, memory and expires accounting, string
- * encodings, the SCAN guarantee under resizing, RANDOMKEY and clearing.
+ * encodings, entry kinds (type and encoding together), the SCAN guarantee
+ * under resizing, RANDOMKEY and clearing.
  * The table on its own (fingerprints, splits, merges) is test_seg_table.c. */
 #include "keyspace/keyspace.h"
 #include "unit_test.h"
@@ -103,7 +104,13 @@ static bool holds(struct keyspace *ks, unsigned id)
 	struct entry *e = keyspace_find(ks, k, kl);
 
 	return e && entry_key_len(e) == kl && memcmp(entry_key(e), k, kl) == 0 && entry_val_len(e) == vl &&
-	       memcmp(entry_val(e), v, vl) == 0 && e->type == TYPE_STRING;
+	       memcmp(entry_val(e), v, vl) == 0 && entry_type(e) == TYPE_STRING;
+}
+
+/* What OBJECT ENCODING says of the entry. */
+static const char *encoding_of(const struct entry *e)
+{
+	return kind_encoding_name(entry_kind(e));
 }
 
 /* An entry that moved or changed size: replace its old charge `*charged`
@@ -361,7 +368,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	REQUIRE_TRUE(e != NULL);
 	size_t charged = 0;
 	retally(&charged, e);
-	EXPECT_EQ_INT(e->encoding, ENC_RAW);
+	EXPECT_EQ_INT(entry_kind(e), KIND_STRING_RAW);
 	size_t cap = entry_val_cap(e);
 
 	/* Fits with little waste: same allocation. */
@@ -376,7 +383,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	EXPECT_TRUE(cap_about(m, 5));
 	EXPECT_EQ_UINT(entry_val_len(m), 5);
 	EXPECT_EQ_MEM(entry_val(m), "12345", 5);
-	EXPECT_EQ_INT(m->encoding, ENC_INT);
+	EXPECT_EQ_INT(entry_kind(m), KIND_STRING_INT);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	/* Larger than 16-bit lengths: grows to the new length, long header. */
@@ -386,7 +393,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	EXPECT_TRUE(cap_about(m, sizeof(big)));
 	EXPECT_EQ_UINT(entry_val_len(m), sizeof(big));
 	EXPECT_EQ_MEM(entry_val(m), big, sizeof(big));
-	EXPECT_EQ_INT(m->encoding, ENC_RAW);
+	EXPECT_EQ_INT(entry_kind(m), KIND_STRING_RAW);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
 	/* Empty. */
 	m = keyspace_set_value(&ks, m, "", 0);
@@ -394,7 +401,7 @@ TEST(test_set_value_reuses_or_moves_and_reencodes)
 	retally(&charged, m);
 	EXPECT_EQ_UINT(entry_val_len(m), 0);
 	EXPECT_TRUE(cap_about(m, 0));
-	EXPECT_EQ_INT(m->encoding, ENC_EMBSTR);
+	EXPECT_EQ_INT(entry_kind(m), KIND_STRING_EMBSTR);
 	EXPECT_TRUE(keyspace_find(&ks, "s", 1) == m);
 	EXPECT_TRUE(memory_adds_up(&ks));
 	unsigned missing = 0;
@@ -541,21 +548,21 @@ TEST(test_encoding_boundaries_match_redis)
 {
 	static const struct {
 		const char *v;
-		int enc;
+		const char *enc;  /* OBJECT ENCODING */
 	} cases[] = {
-		{ "123", ENC_INT }, { "0", ENC_INT }, { "-1", ENC_INT }, { "0123", ENC_EMBSTR },
-		{ "-0", ENC_EMBSTR }, { "00", ENC_EMBSTR }, { "-01", ENC_EMBSTR }, { "+1", ENC_EMBSTR },
-		{ " 1", ENC_EMBSTR }, { "1 ", ENC_EMBSTR }, { "", ENC_EMBSTR }, { "-", ENC_EMBSTR },
-		{ "12a", ENC_EMBSTR }, { "1e3", ENC_EMBSTR }, { "1.5", ENC_EMBSTR },
-		{ "9223372036854775807", ENC_INT }, { "9223372036854775808", ENC_EMBSTR },
-		{ "9300000000000000000", ENC_EMBSTR }, { "1111111111111111111", ENC_INT },
-		{ "-9223372036854775808", ENC_INT }, { "-9223372036854775809", ENC_EMBSTR },
-		{ "-9223372036854775807", ENC_INT }, { "-999999999999999999", ENC_INT },
-		{ "99999999999999999999", ENC_EMBSTR }, { "10000000000000000000", ENC_EMBSTR },
-		{ "-99999999999999999999", ENC_EMBSTR }, { "123456789012345678901", ENC_EMBSTR },
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENC_EMBSTR },  /* 44 */
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENC_RAW },    /* 45 */
-		{ "1111111111111111111111111111111111111111111111111", ENC_RAW },
+		{ "123", "int" }, { "0", "int" }, { "-1", "int" }, { "0123", "embstr" },
+		{ "-0", "embstr" }, { "00", "embstr" }, { "-01", "embstr" }, { "+1", "embstr" },
+		{ " 1", "embstr" }, { "1 ", "embstr" }, { "", "embstr" }, { "-", "embstr" },
+		{ "12a", "embstr" }, { "1e3", "embstr" }, { "1.5", "embstr" },
+		{ "9223372036854775807", "int" }, { "9223372036854775808", "embstr" },
+		{ "9300000000000000000", "embstr" }, { "1111111111111111111", "int" },
+		{ "-9223372036854775808", "int" }, { "-9223372036854775809", "embstr" },
+		{ "-9223372036854775807", "int" }, { "-999999999999999999", "int" },
+		{ "99999999999999999999", "embstr" }, { "10000000000000000000", "embstr" },
+		{ "-99999999999999999999", "embstr" }, { "123456789012345678901", "embstr" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "embstr" },  /* 44 */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "raw" },    /* 45 */
+		{ "1111111111111111111111111111111111111111111111111", "raw" },
 	};
 	struct keyspace ks;
 
@@ -565,18 +572,18 @@ TEST(test_encoding_boundaries_match_redis)
 		size_t kl = key_of(k, (unsigned)i);
 		struct entry *e = keyspace_insert(&ks, k, kl, cases[i].v, strlen(cases[i].v), 0);
 		REQUIRE_TRUE(e != NULL);
-		if (e->encoding != cases[i].enc) {
-			printf("    \"%s\": encoding %d, wanted %d\n", cases[i].v, e->encoding,
+		if (strcmp(encoding_of(e), cases[i].enc) != 0) {
+			printf("    \"%s\": encoding %s, wanted %s\n", cases[i].v, encoding_of(e),
 			       cases[i].enc);
 			EXPECT_TRUE(!"wrong encoding on insert");
 		}
 		/* Setting the value chooses again, from a different one. */
 		e = keyspace_set_value(&ks, e, "x", 1);
-		REQUIRE_TRUE(e != NULL && e->encoding == ENC_EMBSTR);
+		REQUIRE_TRUE(e != NULL && entry_kind(e) == KIND_STRING_EMBSTR);
 		e = keyspace_set_value(&ks, e, cases[i].v, strlen(cases[i].v));
 		REQUIRE_TRUE(e != NULL);
-		if (e->encoding != cases[i].enc) {
-			printf("    \"%s\": encoding %d, wanted %d\n", cases[i].v, e->encoding,
+		if (strcmp(encoding_of(e), cases[i].enc) != 0) {
+			printf("    \"%s\": encoding %s, wanted %s\n", cases[i].v, encoding_of(e),
 			       cases[i].enc);
 			EXPECT_TRUE(!"wrong encoding on set");
 		}
@@ -635,11 +642,118 @@ TEST(test_encoding_is_int_exactly_for_canonical_long_longs)
 		}
 		e = keyspace_set_value(&ks, e, v, n);
 		REQUIRE_TRUE(e != NULL);
-		int want = canonical_ll(v, n) ? ENC_INT : n <= 44 ? ENC_EMBSTR : ENC_RAW;
-		if (e->encoding != want && wrong++ < 5)
-			printf("    \"%.*s\": encoding %d, wanted %d\n", (int)n, v, e->encoding, want);
+		const char *want = canonical_ll(v, n) ? "int" : n <= 44 ? "embstr" : "raw";
+		if (strcmp(encoding_of(e), want) != 0 && wrong++ < 5)
+			printf("    \"%.*s\": encoding %s, wanted %s\n", (int)n, v, encoding_of(e), want);
 	}
 	EXPECT_EQ_UINT(wrong, 0);
+	keyspace_free(&ks);
+}
+
+/* ---- kinds -------------------------------------------------------------- */
+
+TEST(test_every_kind_has_its_redis_type_and_encoding_name)
+{
+	/* In enum order, so that the table provably names every kind. */
+	static const struct {
+		enum entry_kind kind;
+		enum value_type type;
+		const char *encoding;
+	} kinds[] = {
+		{ KIND_STRING_RAW, TYPE_STRING, "raw" },
+		{ KIND_STRING_EMBSTR, TYPE_STRING, "embstr" },
+		{ KIND_STRING_INT, TYPE_STRING, "int" },
+		{ KIND_LIST_QUICKLIST, TYPE_LIST, "quicklist" },
+		{ KIND_SET_INTSET, TYPE_SET, "intset" },
+		{ KIND_SET_HASHTABLE, TYPE_SET, "hashtable" },
+		{ KIND_ZSET_LISTPACK, TYPE_ZSET, "listpack" },
+		{ KIND_ZSET_SKIPLIST, TYPE_ZSET, "skiplist" },
+		{ KIND_HASH_LISTPACK, TYPE_HASH, "listpack" },
+		{ KIND_HASH_HASHTABLE, TYPE_HASH, "hashtable" },
+		{ KIND_STREAM, TYPE_STREAM, "stream" },
+	};
+	_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == KIND_COUNT, "a kind is missing here");
+	struct keyspace ks;
+
+	keyspace_init(&ks, 23);
+	struct entry *e = keyspace_insert(&ks, "key", 3, "value", 5, 0);
+	REQUIRE_TRUE(e != NULL);
+	e->lfu_counter = 0xA5;
+	unsigned flags = e->flags;
+	for (size_t i = 0; i < KIND_COUNT; i++) {
+		EXPECT_EQ_INT(kinds[i].kind, i);
+		EXPECT_EQ_INT(kind_type(kinds[i].kind), kinds[i].type);
+		if (strcmp(kind_encoding_name(kinds[i].kind), kinds[i].encoding) != 0) {
+			printf("    kind %zu: encoding %s, wanted %s\n", i,
+			       kind_encoding_name(kinds[i].kind), kinds[i].encoding);
+			EXPECT_TRUE(!"wrong encoding name");
+		}
+		/* The header's field holds the kind, and only the kind. */
+		entry_set_kind(e, kinds[i].kind);
+		EXPECT_EQ_INT(entry_kind(e), kinds[i].kind);
+		EXPECT_EQ_INT(entry_type(e), kinds[i].type);
+		EXPECT_EQ_UINT(e->flags, flags);
+		EXPECT_EQ_UINT(e->lfu_counter, 0xA5);
+		EXPECT_TRUE(entry_key_len(e) == 3 && entry_val_len(e) == 5);
+		EXPECT_EQ_MEM(entry_val(e), "value", 5);
+	}
+	keyspace_free(&ks);
+}
+
+/* new_entry() zeroes the header before it sets the kind. */
+TEST(test_a_zeroed_header_is_a_raw_string)
+{
+	struct entry e;
+
+	memset(&e, 0, sizeof(e));
+	EXPECT_EQ_INT(entry_kind(&e), KIND_STRING_RAW);
+	EXPECT_EQ_INT(entry_type(&e), TYPE_STRING);
+}
+
+/* Moving an entry copies its kind rather than choosing it again from the
+ * value: an APPENDed "abc" is raw, INCRBYFLOAT's "10" is embstr. */
+TEST(test_a_string_keeps_its_kind_when_its_entry_moves)
+{
+	static const struct {
+		const char *v;
+		enum entry_kind kind;
+	} cases[] = {
+		{ "12345", KIND_STRING_INT },
+		{ "hello", KIND_STRING_EMBSTR },
+		{ "abc", KIND_STRING_RAW },
+		{ "10", KIND_STRING_EMBSTR },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", KIND_STRING_RAW },
+	};
+	struct keyspace ks;
+
+	keyspace_init(&ks, 29);
+	ks.clock_ms = 1000;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char k[24];
+		size_t kl = key_of(k, i), vl = strlen(cases[i].v);
+		struct entry *e = keyspace_insert(&ks, k, kl, cases[i].v, vl, 0);
+		REQUIRE_TRUE(e != NULL);
+		entry_set_kind(e, cases[i].kind);
+		/* A first TTL moves the entry to a block with room for it. */
+		struct entry *m = keyspace_set_expire(&ks, e, 5000);
+		REQUIRE_TRUE(m != NULL);
+		EXPECT_TRUE(m != e);
+		EXPECT_EQ_INT(entry_kind(m), cases[i].kind);
+		/* Past 16-bit lengths: a long header, from the heap not the slab. */
+		m = keyspace_resize_value(&ks, m, 70000, true);
+		REQUIRE_TRUE(m != NULL && (m->flags & ENTRY_LONG));
+		EXPECT_EQ_INT(entry_kind(m), cases[i].kind);
+		/* And back down to a block that fits the value again. */
+		m = keyspace_resize_value(&ks, m, vl, true);
+		REQUIRE_TRUE(m != NULL);
+		EXPECT_EQ_INT(entry_kind(m), cases[i].kind);
+		EXPECT_EQ_MEM(entry_val(m), cases[i].v, vl);
+		m = keyspace_set_expire(&ks, m, 0);
+		REQUIRE_TRUE(m != NULL);
+		EXPECT_EQ_INT(entry_kind(m), cases[i].kind);
+		EXPECT_EQ_INT(entry_type(m), TYPE_STRING);
+		EXPECT_TRUE(keyspace_find(&ks, k, kl) == m);
+	}
 	keyspace_free(&ks);
 }
 
@@ -1005,6 +1119,9 @@ int main(void)
 	RUN(test_insert_with_a_ttl_is_counted_and_queued_as_set_expire_would);
 	RUN(test_encoding_boundaries_match_redis);
 	RUN(test_encoding_is_int_exactly_for_canonical_long_longs);
+	RUN(test_every_kind_has_its_redis_type_and_encoding_name);
+	RUN(test_a_zeroed_header_is_a_raw_string);
+	RUN(test_a_string_keeps_its_kind_when_its_entry_moves);
 	RUN(test_scan_of_empty_keyspace_ends_at_once);
 	RUN(test_scan_of_settled_table_returns_every_key_exactly_once);
 	RUN(test_scan_while_table_grows_returns_every_key_present_throughout);
