@@ -3,6 +3,8 @@
  * the keyspace is split over shards (see command.h). */
 #include "commands/command_table.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands/cmd_connection.h"
@@ -11,6 +13,7 @@
 #include "commands/cmd_routing.h"
 #include "commands/cmd_server.h"
 #include "commands/cmd_string.h"
+#include "commands/command_index.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY
@@ -88,48 +91,27 @@ static const struct command table[] = {
 
 #define TABLE_SIZE ((int)(sizeof(table) / sizeof(table[0])))
 
-/* Open addressing over lower-cased names: built once at start-up, then read
- * by every shard without synchronisation. */
-#define LOOKUP_SLOTS 256
-static const struct command *lookup[LOOKUP_SLOTS];
-
-static unsigned name_hash(const char *lower, size_t len)
-{
-	unsigned h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)lower[i]) * 16777619u;
-	return h;
-}
+/* Built once at start-up, before any shard thread runs, then read by every
+ * shard without synchronisation. Its size follows the table's. */
+static struct command_index_slot lookup_slots[COMMAND_INDEX_SLOTS(TABLE_SIZE)];
+static struct command_index lookup;
 
 void command_table_init(void)
 {
-	_Static_assert(TABLE_SIZE * 2 < LOOKUP_SLOTS, "keep the lookup table sparse");
+	command_index_init(&lookup, lookup_slots, sizeof(lookup_slots) / sizeof(lookup_slots[0]));
 	for (int i = 0; i < TABLE_SIZE; i++) {
-		unsigned h = name_hash(table[i].name, strlen(table[i].name));
-		while (lookup[h % LOOKUP_SLOTS])
-			h++;
-		lookup[h % LOOKUP_SLOTS] = &table[i];
+		if (!command_index_add(&lookup, table[i].name, i)) {
+			/* A name in upper case or twice is a mistake in the table above. */
+			fprintf(stderr, "command table: cannot index '%s'\n", table[i].name);
+			abort();
+		}
 	}
 }
 
 const struct command *command_lookup(const char *name, size_t len)
 {
-	char lower[24];
-	if (len == 0 || len >= sizeof(lower))
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char ch = name[i];
-		lower[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 0x20) : ch;
-	}
-	unsigned h = name_hash(lower, len);
-	for (;;) {
-		const struct command *cmd = lookup[h % LOOKUP_SLOTS];
-		if (!cmd)
-			return NULL;
-		if (strlen(cmd->name) == len && memcmp(cmd->name, lower, len) == 0)
-			return cmd;
-		h++;
-	}
+	int i = command_index_find(&lookup, name, len);
+	return i >= 0 ? &table[i] : NULL;
 }
 
 const struct command *command_at(int i)
