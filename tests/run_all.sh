@@ -81,8 +81,8 @@ run_pytest() {
 	rm -f "$log"
 }
 
-echo "== engine include order (tests/layering)"
-if bash tests/layering/check_engine_includes.sh; then count 1 0; else count 0 1; fi
+echo "== engine layering: include order, no self-lookups (tests/layering)"
+if bash tests/layering/check_engine_layers.sh; then count 1 0; else count 0 1; fi
 
 if build build; then
 	run_unit build

@@ -222,7 +222,7 @@ static void client_kill_done(struct shard *sh, struct pending *p)
 static void client_broadcast(struct cmd_ctx *ctx, cmd_handler exec, pending_done_fn done, int phase)
 {
 	struct shard *sh = ctx->sh;
-	struct pending *p = pending_open(sh, ctx->client, command_lookup("client", 6), done, false);
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, done, false);
 	if (!p) {
 		reply_error(ctx->out, "ERR out of memory");
 		return;

@@ -275,7 +275,7 @@ void cmd_memory_route(struct cmd_ctx *ctx)
 			return;
 		}
 		const struct arg *key = &ctx->argv[2];
-		route_to_shard(ctx, command_lookup("memory", 6), key_shard(ctx->sh, key->p, key->len),
+		route_to_shard(ctx, key_shard(ctx->sh, key->p, key->len),
 			       memory_usage);
 	} else if (arg_is(sub, "stats")) {
 		if (subcommand_arity(ctx, "stats", 2))

@@ -75,9 +75,10 @@ static bool rename_submit_put(struct shard *sh, struct pending *p)
 	return true;
 }
 
-static void rename_done(struct shard *sh, struct pending *p)
+/* RENAME and RENAMENX differ in their `done`, not in a name: a command may
+ * be renamed. */
+static void rename_phase_done(struct shard *sh, struct pending *p, bool nx)
 {
-	bool nx = p->cmd->name[6] == 'n';
 	switch (p->phase) {
 	case RENAME_CHECK:
 		if (part_is(p, PART_SRC, ":0")) {
@@ -112,18 +113,27 @@ static void rename_done(struct shard *sh, struct pending *p)
 	pending_finish(sh, p);
 }
 
+static void rename_done(struct shard *sh, struct pending *p)
+{
+	rename_phase_done(sh, p, false);
+}
+
+static void renamenx_done(struct shard *sh, struct pending *p)
+{
+	rename_phase_done(sh, p, true);
+}
+
 static void rename_generic(struct cmd_ctx *ctx, bool nx)
 {
 	struct shard *sh = ctx->sh;
 	const struct arg *src = &ctx->argv[1], *dst = &ctx->argv[2];
 	unsigned s1 = key_shard(sh, src->p, src->len), s2 = key_shard(sh, dst->p, dst->len);
-	const struct command *cmd = command_lookup(nx ? "renamenx" : "rename", nx ? 8 : 6);
 	if (s1 == s2) {
-		route_to_shard(ctx, cmd, s1, nx ? cmd_renamenx : cmd_rename);
+		route_to_shard(ctx, s1, nx ? cmd_renamenx : cmd_rename);
 		return;
 	}
 	/* A barrier: later commands of this connection must see the key moved. */
-	struct pending *p = pending_open(sh, ctx->client, cmd, rename_done, true);
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, nx ? renamenx_done : rename_done, true);
 	if (!p) {
 		reply_error(ctx->out, "ERR out of memory");
 		return;
@@ -192,19 +202,18 @@ void cmd_msetnx_route(struct cmd_ctx *ctx)
 {
 	struct shard *sh = ctx->sh;
 	if (ctx->argc % 2 == 0) {
-		reply_error(ctx->out, "ERR wrong number of arguments for 'msetnx' command");
+		reply_errorf(ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
 		return;
 	}
 	unsigned first = key_shard(sh, ctx->argv[1].p, ctx->argv[1].len);
 	bool one_shard = true;
 	for (int i = 3; i < ctx->argc && one_shard; i += 2)
 		one_shard = key_shard(sh, ctx->argv[i].p, ctx->argv[i].len) == first;
-	const struct command *cmd = command_lookup("msetnx", 6);
 	if (one_shard) {
-		route_to_shard(ctx, cmd, first, cmd_msetnx);
+		route_to_shard(ctx, first, cmd_msetnx);
 		return;
 	}
-	struct pending *p = pending_open(sh, ctx->client, cmd, msetnx_done, true);
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, msetnx_done, true);
 	if (!p) {
 		reply_error(ctx->out, "ERR out of memory");
 		return;
@@ -318,7 +327,7 @@ void cmd_scan_route(struct cmd_ctx *ctx)
 		cmd_scan_shard(ctx);
 		return;
 	}
-	struct pending *p = pending_open(sh, ctx->client, command_lookup("scan", 4), scan_done, false);
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, scan_done, false);
 	if (!p) {
 		reply_error(ctx->out, "ERR out of memory");
 		return;
@@ -335,6 +344,6 @@ void cmd_object_route(struct cmd_ctx *ctx)
 		return;
 	}
 	const struct arg *key = &ctx->argv[2];
-	route_to_shard(ctx, command_lookup("object", 6), key_shard(ctx->sh, key->p, key->len),
+	route_to_shard(ctx, key_shard(ctx->sh, key->p, key->len),
 		       cmd_object);
 }

@@ -80,7 +80,7 @@ static void stats_reset_shard(struct cmd_ctx *ctx)
 static void config_resetstat(struct cmd_ctx *ctx)
 {
 	struct shard *sh = ctx->sh;
-	struct pending *p = pending_open(sh, ctx->client, command_lookup("config", 6),
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd,
 					 gather_done_fn(GATHER_OK), false);
 	if (!p) {
 		reply_error(ctx->out, "ERR out of memory");

@@ -80,13 +80,13 @@ static void run_command(struct client *c, struct arg *argv, int argc)
 		shard_execute(&ctx, cmd->handler, cmd->flags);
 		break;
 	case ROUTE_KEY:
-		route_by_key(&ctx, cmd);
+		route_by_key(&ctx);
 		break;
 	case ROUTE_MULTI:
-		route_split(&ctx, cmd);
+		route_split(&ctx);
 		break;
 	case ROUTE_ALL:
-		route_all(&ctx, cmd);
+		route_all(&ctx);
 		break;
 	}
 }

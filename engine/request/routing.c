@@ -6,34 +6,33 @@
 #include "request/pending.h"
 #include "resp/reply.h"
 
-static struct pending *open_or_fail(struct cmd_ctx *ctx, const struct command *cmd,
-				    pending_done_fn done)
+static struct pending *open_or_fail(struct cmd_ctx *ctx, pending_done_fn done)
 {
-	struct pending *p = pending_open(ctx->sh, ctx->client, cmd, done, false);
+	struct pending *p = pending_open(ctx->sh, ctx->client, ctx->cmd, done, false);
 	if (!p)
 		reply_error(ctx->out, "ERR out of memory");
 	return p;
 }
 
-void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
-		    cmd_handler exec)
+void route_to_shard(struct cmd_ctx *ctx, unsigned target, cmd_handler exec)
 {
 	struct shard *sh = ctx->sh;
 	if (target == sh->id) {
-		shard_execute(ctx, exec, cmd ? cmd->flags : 0);
+		shard_execute(ctx, exec, ctx->cmd->flags);
 		return;
 	}
-	struct pending *p = open_or_fail(ctx, cmd, gather_copy_done);
+	struct pending *p = open_or_fail(ctx, gather_copy_done);
 	if (!p)
 		return;
 	pending_submit(sh, p, 0, target, exec, ctx->argc, ctx->argv);
 	pending_arm(sh, p);
 }
 
-void route_by_key(struct cmd_ctx *ctx, const struct command *cmd)
+void route_by_key(struct cmd_ctx *ctx)
 {
+	const struct command *cmd = ctx->cmd;
 	const struct arg *key = &ctx->argv[cmd->first_key];
-	route_to_shard(ctx, cmd, key_shard(ctx->sh, key->p, key->len), cmd->handler);
+	route_to_shard(ctx, key_shard(ctx->sh, key->p, key->len), cmd->handler);
 }
 
 static int last_key_index(const struct command *cmd, int argc)
@@ -41,8 +40,9 @@ static int last_key_index(const struct command *cmd, int argc)
 	return cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
 }
 
-void route_split(struct cmd_ctx *ctx, const struct command *cmd)
+void route_split(struct cmd_ctx *ctx)
 {
+	const struct command *cmd = ctx->cmd;
 	struct shard *sh = ctx->sh;
 	int first = cmd->first_key, step = cmd->key_step, last = last_key_index(cmd, ctx->argc);
 	bool all_local = true;
@@ -52,17 +52,18 @@ void route_split(struct cmd_ctx *ctx, const struct command *cmd)
 		shard_execute(ctx, cmd->handler, cmd->flags);
 		return;
 	}
-	struct pending *p = open_or_fail(ctx, cmd, gather_done_fn(cmd->gather));
+	struct pending *p = open_or_fail(ctx, gather_done_fn(cmd->gather));
 	if (!p)
 		return;
 	pending_submit_split(sh, p, cmd->handler, ctx->argc, ctx->argv, first, step, last);
 	pending_arm(sh, p);
 }
 
-void route_all(struct cmd_ctx *ctx, const struct command *cmd)
+void route_all(struct cmd_ctx *ctx)
 {
+	const struct command *cmd = ctx->cmd;
 	struct shard *sh = ctx->sh;
-	struct pending *p = open_or_fail(ctx, cmd, gather_done_fn(cmd->gather));
+	struct pending *p = open_or_fail(ctx, gather_done_fn(cmd->gather));
 	if (!p)
 		return;
 	for (unsigned t = 0; t < sh->nshards; t++)

@@ -9,16 +9,19 @@
 
 #include "request/command.h"
 
+/* Each takes the command from ctx->cmd (the entry the client named, which a
+ * renamed command keeps), never from a lookup by name. */
+
 /* Run `exec` on shard `target` for the client in ctx and reply with what it
- * replies: inline when local, else through a pending (under cmd's flags). */
-void route_to_shard(struct cmd_ctx *ctx, const struct command *cmd, unsigned target,
-		    cmd_handler exec);
+ * replies: inline when local, else through a pending (under the command's
+ * flags). */
+void route_to_shard(struct cmd_ctx *ctx, unsigned target, cmd_handler exec);
 /* ROUTE_KEY: on the shard that owns argv[first_key]. */
-void route_by_key(struct cmd_ctx *ctx, const struct command *cmd);
+void route_by_key(struct cmd_ctx *ctx);
 /* ROUTE_MULTI: split by owning shard and gathered; inline when every key is
  * local, which is always the case with one shard. */
-void route_split(struct cmd_ctx *ctx, const struct command *cmd);
+void route_split(struct cmd_ctx *ctx);
 /* ROUTE_ALL: on every shard, gathered. */
-void route_all(struct cmd_ctx *ctx, const struct command *cmd);
+void route_all(struct cmd_ctx *ctx);
 
 #endif

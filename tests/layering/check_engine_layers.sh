@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# engine/'s includes flow one way (engine/README.md): a file includes
-# headers of its own folder and of the folders below it, never above, and
-# nothing from dataplane/ or persist/. Prints each include that breaks the
-# order and exits 1 if there is one.
+# engine/'s structure, as engine/README.md states it:
+# - includes flow one way: a file includes headers of its own folder and of
+#   the folders below it, never above, and nothing from dataplane/ or persist/;
+# - only the dispatcher and COMMAND look commands up by name: a handler gets
+#   its own command from ctx->cmd, so renaming or disabling one command
+#   cannot break another's handler.
+# Prints each breach and exits 1 if there is one.
 set -u
 cd "$(dirname "$0")/../.."
 # Bottom layer first; the same list as engine/README.md and engine/meson.build.
@@ -33,5 +36,11 @@ while IFS= read -r file; do
 		fi
 	done < <(grep -no '^#include "[^"]*"' "$file" | sed 's/#include "\(.*\)"/\1/')
 done < <(find engine -name '*.[ch]' | sort)
-[ "$bad" -eq 0 ] && echo "engine includes flow one way (${layers[*]})"
+lookup_allowed='^engine/(loop/client_input\.c|commands/cmd_command\.c|commands/command_table\.[ch]):'
+while IFS= read -r hit; do
+	echo "$hit: looks a command up by name (use ctx->cmd)"
+	bad=1
+done < <(grep -rn 'command_lookup(' engine --include='*.[ch]' | grep -Ev "$lookup_allowed")
+
+[ "$bad" -eq 0 ] && echo "engine includes flow one way (${layers[*]}); no handler looks itself up by name"
 exit "$bad"
