@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "loop/client_input.h"
+#include "loop/client_output.h"
 #include "request/client.h"
 #include "shard/shard.h"
 
@@ -57,22 +58,29 @@ const struct tcp_upcalls tcp_client_upcalls = {
 	.closed = on_closed,
 };
 
-void tcp_clients_flush(struct shard *sh)
+/* output_sink.send: as much as the connection's send queue takes; the
+ * `writable` upcall marks the client dirty again when it has room. */
+static bool tcp_send_output(void *backend, struct client *c)
 {
-	for (unsigned i = 0; i < sh->ndirty; i++) {
-		struct client *c = sh->dirty[i];
-		c->dirty = false;
-		struct tcb *t = c->conn;
-		if (c->detached || !t)
-			continue;
-		size_t n = tcp_send(t, buf_head(&c->out), buf_live(&c->out));
-		buf_consume(&c->out, n);
-		if (c->close_asap && buf_live(&c->out) == 0) {
-			c->conn = NULL;
-			tcp_close(t);
-			client_detach(c);
-		}
-	}
-	sh->ndirty = 0;
+	(void)backend;
+	buf_consume(&c->out, tcp_send(c->conn, buf_head(&c->out), buf_live(&c->out)));
+	return true;
 }
 
+static void tcp_close_output(void *backend, struct client *c)
+{
+	(void)backend;
+	struct tcb *t = c->conn;
+	c->conn = NULL;
+	tcp_close(t);
+	client_detach(c);
+}
+
+static const struct output_sink tcp_sink = {
+	.send = tcp_send_output, .close = tcp_close_output,
+};
+
+void tcp_clients_flush(struct shard *sh)
+{
+	shard_flush_output(sh, &tcp_sink);
+}

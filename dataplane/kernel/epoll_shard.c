@@ -19,6 +19,7 @@
 #include "kernel_shards.h"
 #include "listener.h"
 #include "loop/client_input.h"
+#include "loop/client_output.h"
 #include "loop/shard_loop.h"
 #include "request/client.h"
 #include "shard/shard.h"
@@ -91,46 +92,41 @@ static bool read_all(struct epoll_shard *es, struct epoll_conn *cn)
 	}
 }
 
-static void write_out(struct epoll_shard *es, struct epoll_conn *cn)
+static void set_want_write(struct epoll_shard *es, struct epoll_conn *cn, bool want)
 {
-	struct client *c = cn->client;
+	if (cn->want_write == want)
+		return;
+	struct epoll_event ev = { .events = want ? EPOLLIN | EPOLLOUT : EPOLLIN, .data.ptr = cn };
+	epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+	cn->want_write = want;
+}
+
+/* output_sink.send: write until the socket is full; EPOLLOUT then marks
+ * the client dirty again. */
+static bool epoll_send_output(void *backend, struct client *c)
+{
+	struct epoll_shard *es = backend;
+	struct epoll_conn *cn = c->conn;
 	while (buf_live(&c->out)) {
 		ssize_t n = send(cn->fd, buf_head(&c->out), buf_live(&c->out), MSG_NOSIGNAL);
 		if (n > 0) {
-			STAT_ADD(es->sh->stats.net_output_bytes, (uint64_t)n);
 			buf_consume(&c->out, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EAGAIN) {
-			if (!cn->want_write) {
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = cn };
-				epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
-				cn->want_write = true;
-			}
-			return;
+			set_want_write(es, cn, true);
+			return true;
 		}
 		conn_close(es, cn);
-		return;
+		return false;
 	}
-	if (cn->want_write) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cn };
-		epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
-		cn->want_write = false;
-	}
-	if (c->close_asap)
-		conn_close(es, cn);
+	set_want_write(es, cn, false);
+	return true;
 }
 
-static void flush_dirty_clients(struct epoll_shard *es)
+static void epoll_close_output(void *backend, struct client *c)
 {
-	struct shard *sh = es->sh;
-	for (unsigned i = 0; i < sh->ndirty; i++) {
-		struct client *c = sh->dirty[i];
-		c->dirty = false;
-		if (!c->detached && c->conn)
-			write_out(es, c->conn);
-	}
-	sh->ndirty = 0;
+	conn_close(backend, c->conn);
 }
 
 static void epoll_run_shard(struct engine *eng, unsigned id)
@@ -151,6 +147,9 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.listen_fd, &lev);
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.event_fd, &eev);
 	shard_startup_report(eng, true);
+	const struct output_sink sink = {
+		.send = epoll_send_output, .close = epoll_close_output, .backend = es,
+	};
 	struct epoll_event events[EVENTS_PER_WAIT];
 	int timeout = 0;
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
@@ -170,11 +169,11 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 				if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !read_all(es, cn))
 					continue;
 				if (events[i].events & EPOLLOUT)
-					write_out(es, cn);
+					client_mark_dirty(cn->client);
 			}
 		}
 		shard_drain_rings(sh);
-		flush_dirty_clients(es);
+		shard_flush_output(sh, &sink);
 		shard_flush_outbox(sh);
 		shard_tick(sh);
 		timeout = shard_prepare_sleep(sh) ? shard_next_tick_ms(sh) : 0;

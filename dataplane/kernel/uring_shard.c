@@ -26,6 +26,7 @@
 #include "kernel_shards.h"
 #include "listener.h"
 #include "loop/client_input.h"
+#include "loop/client_output.h"
 #include "loop/shard_loop.h"
 #include "request/client.h"
 #include "shard/shard.h"
@@ -238,20 +239,27 @@ static void on_recv(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 	conn_maybe_free(cn);
 }
 
-static void start_send(struct uring_shard *us, struct conn *cn)
+/* output_sink.send: c->out becomes the connection's frozen `sending`
+ * buffer, unless a send is in flight (its completion marks the client dirty
+ * again). */
+static bool uring_send_output(void *backend, struct client *c)
 {
-	struct client *c = cn->client;
+	struct conn *cn = c->conn;
 	if (cn->send_inflight || cn->closing)
-		return;
-	if (buf_live(&c->out) > 0) {
-		struct buf tmp = cn->sending;
-		cn->sending = c->out;
-		c->out = tmp;
-		c->out.start = c->out.len = 0;
-		submit_send(us, cn);
-		return;
-	}
-	if (c->close_asap)
+		return true;
+	struct buf tmp = cn->sending;
+	cn->sending = c->out;
+	c->out = tmp;
+	c->out.start = c->out.len = 0;
+	submit_send(backend, cn);
+	return true;
+}
+
+static void uring_close_output(void *backend, struct client *c)
+{
+	(void)backend;
+	struct conn *cn = c->conn;
+	if (!cn->send_inflight)
 		conn_begin_close(cn);
 }
 
@@ -264,13 +272,14 @@ static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 		conn_maybe_free(cn);
 		return;
 	}
-	STAT_ADD(us->sh->stats.net_output_bytes, (uint64_t)cqe->res);
 	buf_consume(&cn->sending, (size_t)cqe->res);
 	if (buf_live(&cn->sending)) {
 		submit_send(us, cn);
 		return;
 	}
-	start_send(us, cn);
+	/* Replies that came meanwhile, or a close that waited for this send:
+	 * the next shard_flush_output() takes them. */
+	client_mark_dirty(cn->client);
 }
 
 static void on_event(struct uring_shard *us, struct io_uring_cqe *cqe)
@@ -296,19 +305,6 @@ static unsigned process_completions(struct uring_shard *us)
 	}
 	io_uring_cq_advance(&us->ring, n);
 	return n;
-}
-
-/* Clients that got output (or a close request) this iteration. */
-static void flush_dirty_clients(struct uring_shard *us)
-{
-	struct shard *sh = us->sh;
-	for (unsigned i = 0; i < sh->ndirty; i++) {
-		struct client *c = sh->dirty[i];
-		c->dirty = false;
-		if (!c->detached && c->conn)
-			start_send(us, c->conn);
-	}
-	sh->ndirty = 0;
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -363,13 +359,16 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 		return;
 	}
 	shard_startup_report(eng, true);
+	const struct output_sink sink = {
+		.send = uring_send_output, .close = uring_close_output, .backend = us,
+	};
 	arm_accept(us);
 	arm_event(us);
 	while (!atomic_load_explicit(&eng->shutdown_requested, memory_order_relaxed)) {
 		shard_update_clock(sh);
 		process_completions(us);
 		shard_drain_rings(sh);
-		flush_dirty_clients(us);
+		shard_flush_output(sh, &sink);
 		shard_flush_outbox(sh);
 		/* A pending slice (expiry, KEYS, eviction) runs in shard_tick:
 		 * send this iteration's replies first, not after the slice. */

@@ -7,10 +7,13 @@
  *                     the dataplane sends client_reject_text() and closes)
  *   client_feed()     with every chunk received; borrows the bytes
  *                     (loop/client_input.h)
- *   c->out            replies ready to send; the dataplane takes bytes from
- *                     it (buf_move into its own send buffer) — see the
- *                     shard's dirty list for which clients have output
- *   c->close_asap     set by the engine: send what is in c->out, then close
+ *   c->out            replies ready to send: each iteration
+ *                     shard_flush_output() (loop/client_output.h) hands
+ *                     every client with output to the backend's sink, which
+ *                     consumes what it sends or takes the whole buffer
+ *   c->close_asap     set by the engine: the sink's close is called once
+ *                     c->out is empty; the backend sends what it holds, then
+ *                     closes
  *   client_detach()   when the connection is gone; the engine frees the
  *                     client once no other shard still works for it
  */

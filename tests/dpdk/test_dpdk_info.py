@@ -74,3 +74,19 @@ def test_port_xstats_appear_in_info_dataplane_after_traffic(net, two_shard_serve
     for line in text.splitlines():
         if line.startswith("port_") and not line.startswith("port_rss:"):
             assert re.match(r"^port_[a-z0-9_]+:\d+$", line.strip()), line
+
+
+def net_output_bytes(net):
+    for line in cli(net, "info", "stats").splitlines():
+        if line.startswith("total_net_output_bytes:"):
+            return int(line.split(":")[1])
+    raise AssertionError("INFO stats has no total_net_output_bytes")
+
+
+def test_info_total_net_output_bytes_counts_replies_sent_by_the_userspace_stack(net, two_shard_server):
+    before = net_output_bytes(net)
+    payload = "x" * 1000
+    assert cli(net, "echo", payload) == payload
+    # The ECHO reply ($1000, the payload, CRLFs) and the INFO reply before
+    # it were sent since `before` was read.
+    assert net_output_bytes(net) - before >= len(payload) + 9

@@ -1,0 +1,22 @@
+#include "loop/client_output.h"
+
+void shard_flush_output(struct shard *sh, const struct output_sink *sink)
+{
+	/* Sending may mark more clients dirty (a close, a backend's upcall):
+	 * they are appended and taken in this same walk. */
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		struct client *c = sh->dirty[i];
+		c->dirty = false;
+		if (c->detached || !c->conn)
+			continue;
+		size_t waiting = buf_live(&c->out);
+		if (waiting > 0) {
+			if (!sink->send(sink->backend, c))
+				continue;
+			STAT_ADD(sh->stats.net_output_bytes, waiting - buf_live(&c->out));
+		}
+		if (c->close_asap && buf_live(&c->out) == 0 && c->conn)
+			sink->close(sink->backend, c);
+	}
+	sh->ndirty = 0;
+}

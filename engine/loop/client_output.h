@@ -1,0 +1,31 @@
+/* The engine's output side: handing each client's replies to the backend
+ * that sends them. Every backend walks the shard's dirty list the same way
+ * through shard_flush_output(); a backend supplies only how to send and how
+ * to close one connection.
+ */
+#ifndef TESSERA_CLIENT_OUTPUT_H
+#define TESSERA_CLIENT_OUTPUT_H
+
+#include <stdbool.h>
+
+#include "request/client.h"
+
+struct output_sink {
+	/* Send, or queue for sending, what it can of c->out, and consume what
+	 * it took (or buf_move the whole buffer into its own). A backend that
+	 * cannot take more now marks the client dirty again once it can. False
+	 * if the connection failed and was closed: the client may be freed and
+	 * is not touched again. */
+	bool (*send)(void *backend, struct client *c);
+	/* c->close_asap is set and c->out is empty: close the connection once
+	 * what the backend still holds of it is sent. */
+	void (*close)(void *backend, struct client *c);
+	void *backend;
+};
+
+/* Once per loop iteration, after the rings and the input: every client with
+ * new output (or a close request) goes to the sink; INFO's
+ * total_net_output_bytes counts what the sink took. Empties the dirty list. */
+void shard_flush_output(struct shard *sh, const struct output_sink *sink);
+
+#endif
