@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands/command_table.h"
+#include "commands/cmd_client.h"
 #include "commands/cmd_connection.h"
+#include "commands/command_table.h"
 #include "request/client.h"
 #include "request/pending.h"
 #include "resp/reply.h"

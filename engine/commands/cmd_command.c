@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands/command_table.h"
-#include "commands/cmd_server.h"
+#include "commands/cmd_command.h"
 #include "commands/command_syntax.h"
+#include "commands/command_table.h"
 #include "resp/reply.h"
 
 static void reply_flags(struct buf *out, int resp, uint32_t flags)

@@ -11,7 +11,6 @@ void cmd_quit(struct cmd_ctx *ctx);
 void cmd_hello(struct cmd_ctx *ctx);
 void cmd_auth(struct cmd_ctx *ctx);
 void cmd_select(struct cmd_ctx *ctx);
-void cmd_client(struct cmd_ctx *ctx);
 
 /* CLIENT SETNAME's rule, shared with HELLO SETNAME: printable, no spaces. */
 bool client_name_is_valid(const struct arg *name);

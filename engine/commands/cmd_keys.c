@@ -51,11 +51,6 @@ void cmd_del(struct cmd_ctx *ctx)
 	reply_int(ctx->out, n);
 }
 
-void cmd_unlink(struct cmd_ctx *ctx)
-{
-	cmd_del(ctx);
-}
-
 void cmd_exists(struct cmd_ctx *ctx)
 {
 	long long n = 0;
@@ -470,7 +465,7 @@ void cmd_dbsize(struct cmd_ctx *ctx)
 	reply_int(ctx->out, (long long)keyspace_size(&ctx->sh->ks));
 }
 
-static void flush_generic(struct cmd_ctx *ctx)
+void cmd_flushall(struct cmd_ctx *ctx)
 {
 	/* ASYNC and SYNC differ only in who frees the memory; here it is freed
 	 * at once either way. */
@@ -481,16 +476,6 @@ static void flush_generic(struct cmd_ctx *ctx)
 	}
 	db_flush(ctx->sh);
 	reply_ok(ctx->out);
-}
-
-void cmd_flushall(struct cmd_ctx *ctx)
-{
-	flush_generic(ctx);
-}
-
-void cmd_flushdb(struct cmd_ctx *ctx)
-{
-	flush_generic(ctx);
 }
 
 /* Delete e if it has expired, counting it as an expiry; true if it did.

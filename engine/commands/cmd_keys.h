@@ -38,8 +38,7 @@ static inline uint64_t scan_cursor_table(uint64_t cursor)
  * caller must reply "ERR invalid cursor". */
 bool scan_parse_cursor(const struct arg *a, uint64_t *cursor);
 
-void cmd_del(struct cmd_ctx *ctx);        /* DEL key...: how many existed */
-void cmd_unlink(struct cmd_ctx *ctx);     /* UNLINK key...: as DEL */
+void cmd_del(struct cmd_ctx *ctx);        /* DEL and UNLINK key...: how many existed */
 void cmd_exists(struct cmd_ctx *ctx);     /* EXISTS key...: repeats count again */
 void cmd_touch(struct cmd_ctx *ctx);      /* TOUCH key...: refreshes access times */
 void cmd_type(struct cmd_ctx *ctx);       /* TYPE key: +string / +none */
@@ -56,8 +55,7 @@ void cmd_rename(struct cmd_ctx *ctx);     /* RENAME src dst, both keys on this s
 void cmd_renamenx(struct cmd_ctx *ctx);   /* RENAMENX src dst, both keys on this shard */
 void cmd_keys(struct cmd_ctx *ctx);       /* KEYS pattern: this shard's matching live keys */
 void cmd_dbsize(struct cmd_ctx *ctx);     /* DBSIZE: this shard's key count */
-void cmd_flushall(struct cmd_ctx *ctx);   /* FLUSHALL [ASYNC|SYNC]: empties this shard */
-void cmd_flushdb(struct cmd_ctx *ctx);    /* FLUSHDB [ASYNC|SYNC]: empties this shard */
+void cmd_flushall(struct cmd_ctx *ctx);   /* FLUSHALL and FLUSHDB [ASYNC|SYNC]: empties this shard */
 void cmd_randomkey(struct cmd_ctx *ctx);  /* RANDOMKEY: a live key of this shard or null */
 void cmd_object(struct cmd_ctx *ctx);     /* OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP */
 /* SCAN cursor [MATCH p] [COUNT n] [TYPE t], on the shard the cursor names:

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/config.h"
-#include "commands/cmd_server.h"
+#include "commands/info.h"
 #include "db/db.h"
 #include "db/evict.h"
 #include "db/keyspace_hygiene.h"

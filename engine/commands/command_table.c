@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/cmd_client.h"
+#include "commands/cmd_command.h"
 #include "commands/cmd_connection.h"
 #include "commands/cmd_keys.h"
 #include "commands/cmd_memory.h"
@@ -14,6 +16,7 @@
 #include "commands/cmd_server.h"
 #include "commands/cmd_string.h"
 #include "commands/command_index.h"
+#include "commands/info.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY

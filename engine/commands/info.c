@@ -8,7 +8,7 @@
 
 #include "base/config.h"
 #include "base/version.h"
-#include "commands/cmd_server.h"
+#include "commands/info.h"
 #include "db/db.h"
 #include "db/evict.h"
 #include "db/expire.h"
