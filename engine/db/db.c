@@ -1,15 +1,27 @@
 #include "db/db.h"
 
 #include "base/config.h"
+#include "base/invariant.h"
 #include "db/expire.h"
 #include "shard/shard_job.h"
 
 #include <stdlib.h>
 
+/* A shard reads and writes only the keys it owns: another shard's key is
+ * reached by a message (shard/shard_msg.h), never looked up here. */
+static void assert_owned(const struct shard *sh, const struct arg *key)
+{
+	ASSERT(key_shard(sh, key->p, key->len) == sh->id);
+}
+
 static struct entry *lookup_live(struct shard *sh, const struct arg *key)
 {
+	assert_owned(sh, key);
 	struct entry *e = keyspace_find(&sh->ks, key->p, key->len);
-	if (e && db_is_expired(sh, e)) {
+	if (!e)
+		return NULL;
+	ASSERT(entry_kind_ok(e));
+	if (db_is_expired(sh, e)) {
 		expire_delete(sh, e);
 		return NULL;
 	}
@@ -77,6 +89,7 @@ struct entry *db_lookup_notouch(struct shard *sh, const struct arg *key)
 struct entry *db_add(struct shard *sh, const struct arg *key, const void *val, size_t len,
 		     int64_t expire_ms)
 {
+	assert_owned(sh, key);
 	struct entry *e = keyspace_insert(&sh->ks, key->p, key->len, val, len, expire_ms);
 	if (e) {
 		entry_set_access_s(e, now_s(sh));

@@ -394,3 +394,16 @@ struct entry *keyspace_random(struct keyspace *ks, uint64_t (*rand64)(void *), v
 {
 	return seg_table_random(&ks->table, rand64, rng);
 }
+
+#ifdef TESSERA_ASSERTS
+bool entry_kind_ok(struct entry *e)
+{
+	/* Only strings are stored so far: the collections will add theirs. */
+	if (entry_type(e) != TYPE_STRING)
+		return false;
+	/* "int" promises a value INCR can read back exactly; "raw" and
+	 * "embstr" may hold anything (APPEND makes a raw "abc"). */
+	return entry_kind(e) != KIND_STRING_INT ||
+	       string_kind(entry_val(e), entry_val_len(e)) == KIND_STRING_INT;
+}
+#endif

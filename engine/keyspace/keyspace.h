@@ -137,4 +137,8 @@ void keyspace_detach(struct keyspace *ks, struct detached_tables *out);
 /* Free up to `budget` table slots' worth; true when all is freed. */
 bool keyspace_free_detached(struct keyspace *ks, struct detached_tables *d, unsigned budget);
 
+/* For ASSERT only (base/invariant.h; defined in checked builds): the
+ * entry's kind matches its value. */
+bool entry_kind_ok(struct entry *e);
+
 #endif

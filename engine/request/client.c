@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "base/invariant.h"
 #include "request/pending.h"
 
 static const char REJECT_TEXT[] = "-ERR max number of clients reached\r\n";
@@ -64,9 +65,10 @@ static void unlist(struct client *c)
 	}
 	if (c->on_ready) {
 		struct client **link = &sh->ready;
-		while (*link != c)
+		while (ALWAYS(*link) && *link != c)
 			link = &(*link)->next_ready;
-		*link = c->next_ready;
+		if (*link)
+			*link = c->next_ready;
 	}
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/invariant.h"
 #include "request/client.h"
 #include "request/command.h"
 #include "request/execute.h"
@@ -121,6 +122,7 @@ void pending_part_deferred(struct pending *p)
 
 void pending_part_finished(struct shard *sh, struct pending *p)
 {
+	ASSERT(p->waiting > 0 && !p->complete);
 	p->client->inflight--;
 	if (--p->waiting == 0)
 		p->done(sh, p);
@@ -134,6 +136,7 @@ void pending_arm(struct shard *sh, struct pending *p)
 
 void pending_part_done(struct shard *sh, struct pending *p, unsigned part, struct buf *reply)
 {
+	ASSERT(p->waiting > 0 && !p->complete);
 	struct buf tmp = p->parts[part];
 	p->parts[part] = *reply;
 	*reply = tmp;
@@ -164,6 +167,8 @@ static void deliver_completed(struct shard *sh, struct client *c)
 void pending_finish(struct shard *sh, struct pending *p)
 {
 	struct client *c = p->client;
+	ASSERT(!p->complete); /* a pending completes once: its reply leaves once */
+	ASSERT(p->waiting == 0);
 	p->complete = true;
 	deliver_completed(sh, c);
 	if (!c->on_ready) {
