@@ -1,4 +1,4 @@
-/* One shard's network stack (Ethernet, ARP, IPv4, ICMP; TCP to come): plain
+/* One shard's network stack (Ethernet, ARP, IPv4, ICMP, TCP): plain
  * C over frame bytes, with no DPDK type, so it is unit-tested without a NIC
  * and driven by dataplane/dpdk/ in the server.
  *

@@ -2,7 +2,7 @@
  * connection's shard: RENAME, RENAMENX and MSETNX across shards, and the
  * routing of SCAN (by cursor) and OBJECT (by its key in argv[2]).
  * The per-shard work itself lives in cmd_keys.c and cmd_string.c.
- * Cross-shard RENAME and MSETNX are not atomic: see docs/cross-shard.md.
+ * Cross-shard RENAME and MSETNX are not atomic: see docs/compatibility.md.
  */
 #ifndef TESSERA_CMD_ROUTING_H
 #define TESSERA_CMD_ROUTING_H
