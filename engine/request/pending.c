@@ -40,14 +40,20 @@ static struct pending *pending_alloc(struct shard *sh)
 	return p;
 }
 
+/* Every buffer a pending owns, through `fn` (trim, or free at teardown). */
+static void each_buffer(struct shard *sh, struct pending *p, void (*fn)(struct buf *))
+{
+	fn(&p->reply);
+	fn(&p->after);
+	fn(&p->scratch);
+	fn(&p->args);
+	for (unsigned i = 0; i < sh->nshards; i++)
+		fn(&p->parts[i]);
+}
+
 void pending_release(struct shard *sh, struct pending *p)
 {
-	trim(&p->reply);
-	trim(&p->after);
-	trim(&p->scratch);
-	trim(&p->args);
-	for (unsigned i = 0; i < sh->nshards; i++)
-		trim(&p->parts[i]);
+	each_buffer(sh, p, trim);
 	struct buf *parts = p->parts;
 	struct buf keep[4] = { p->reply, p->after, p->scratch, p->args };
 	memset(p, 0, sizeof(*p));
@@ -65,12 +71,7 @@ void pending_pool_free(struct shard *sh)
 	while (sh->pending_pool) {
 		struct pending *p = sh->pending_pool;
 		sh->pending_pool = p->next;
-		buf_free(&p->reply);
-		buf_free(&p->after);
-		buf_free(&p->scratch);
-		buf_free(&p->args);
-		for (unsigned j = 0; j < sh->nshards; j++)
-			buf_free(&p->parts[j]);
+		each_buffer(sh, p, buf_free);
 		free(p->parts);
 		free(p);
 	}

@@ -1,6 +1,7 @@
 /* A connection's life on a two-shard engine driven by hand, with no
  * threads and no dataplane: the engine's own calls (client_feed, the ring
  * drains, client_detach) in the order a backend makes them. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,22 +12,24 @@
 #include "loop/engine_lifecycle.h"
 #include "loop/shard_loop.h"
 #include "request/client.h"
+#include "request/command.h"
 #include "shard/shard.h"
 #include "shard/shard_msg.h"
 #include "unit_test.h"
+
+/* Two shards, a client of shard 0, and a key of each shard. */
+struct two_shards {
+	struct engine *eng;
+	struct shard *sh;        /* shard 0, the client's */
+	struct client *c;
+	char local_key[32];      /* owned by shard 0 */
+	char remote_key[32];     /* owned by shard 1 */
+};
 
 static void no_wake(struct engine *eng, unsigned id)
 {
 	(void)eng;
 	(void)id;
-}
-
-static struct engine *two_shards(void)
-{
-	struct engine *eng = engine_create(2);
-	if (eng)
-		eng->wake = no_wake;
-	return eng;
 }
 
 /* A key that shard `owner` holds, as "key:N". */
@@ -39,12 +42,37 @@ static void key_on(struct shard *sh, unsigned owner, char *key, size_t cap)
 	}
 }
 
-static void feed(struct client *c, const char *text)
+static bool open_two_shards(struct two_shards *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!(t->eng = engine_create(2)))
+		return false;
+	t->eng->wake = no_wake;
+	t->sh = t->eng->shards[0];
+	key_on(t->sh, 0, t->local_key, sizeof(t->local_key));
+	key_on(t->sh, 1, t->remote_key, sizeof(t->remote_key));
+	t->c = client_create(t->sh, NULL, -1, "a", "b");
+	return t->c != NULL;
+}
+
+/* printf-style requests, fed as one chunk. */
+static void feed(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void feed(struct client *c, const char *fmt, ...)
 {
 	char buf[256];
-	size_t n = strlen(text);
-	memcpy(buf, text, n);
-	client_feed(c, buf, n);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	client_feed(c, buf, (size_t)n);
+}
+
+/* The client's output is exactly `want`; then it is taken, as a send would. */
+static void expect_output(struct client *c, const char *want)
+{
+	EXPECT_EQ_UINT(buf_live(&c->out), strlen(want));
+	EXPECT_EQ_MEM(buf_head(&c->out), want, strlen(want));
+	buf_consume(&c->out, buf_live(&c->out));
 }
 
 static bool on_dirty_list(const struct shard *sh, const struct client *c)
@@ -55,7 +83,7 @@ static bool on_dirty_list(const struct shard *sh, const struct client *c)
 	return false;
 }
 
-/* The remote part goes to shard 1, runs there, and comes back. */
+/* What shard 0 sent goes to shard 1, runs there, and comes back. */
 static void round_trip(struct engine *eng)
 {
 	shard_flush_outbox(eng->shards[0]);
@@ -64,25 +92,17 @@ static void round_trip(struct engine *eng)
 	shard_drain_rings(eng->shards[0]);
 }
 
-TEST(test_cross_shard_get_reply_follows_ping_in_order)
+TEST(test_cross_shard_replies_leave_in_request_order)
 {
-	struct engine *eng = two_shards();
-	REQUIRE_TRUE(eng);
-	struct shard *sh = eng->shards[0];
-	struct client *c = client_create(sh, NULL, -1, "a", "b");
-	REQUIRE_TRUE(c);
-	char key[32], cmd[128];
-	key_on(sh, 1, key, sizeof(key));
-	snprintf(cmd, sizeof(cmd), "SET %s v\r\nGET %s\r\nPING\r\n", key, key);
-	feed(c, cmd);
-	EXPECT_EQ_UINT(buf_live(&c->out), 0); /* SET waits on shard 1: nothing may leave */
-	round_trip(eng);
-	round_trip(eng);
-	const char want[] = "+OK\r\n$1\r\nv\r\n+PONG\r\n";
-	EXPECT_EQ_UINT(buf_live(&c->out), sizeof(want) - 1);
-	EXPECT_EQ_MEM(buf_head(&c->out), want, sizeof(want) - 1);
-	EXPECT_TRUE(on_dirty_list(sh, c));
-	engine_destroy(eng);
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	feed(t.c, "SET %s v\r\nGET %s\r\nPING\r\n", t.remote_key, t.remote_key);
+	EXPECT_EQ_UINT(buf_live(&t.c->out), 0); /* SET waits on shard 1: nothing may leave */
+	round_trip(t.eng);
+	round_trip(t.eng);
+	EXPECT_TRUE(on_dirty_list(t.sh, t.c));
+	expect_output(t.c, "+OK\r\n$1\r\nv\r\n+PONG\r\n");
+	engine_destroy(t.eng);
 }
 
 /* The connection closes while a reply it already has waits to be sent and
@@ -91,49 +111,34 @@ TEST(test_cross_shard_get_reply_follows_ping_in_order)
  * be on it. */
 TEST(test_client_detached_with_output_waiting_leaves_the_dirty_list_when_freed)
 {
-	struct engine *eng = two_shards();
-	REQUIRE_TRUE(eng);
-	struct shard *sh = eng->shards[0];
-	struct client *c = client_create(sh, NULL, -1, "a", "b");
-	REQUIRE_TRUE(c);
-	char key[32], cmd[128];
-	key_on(sh, 1, key, sizeof(key));
-	snprintf(cmd, sizeof(cmd), "PING\r\nGET %s\r\n", key);
-	feed(c, cmd);
-	EXPECT_TRUE(on_dirty_list(sh, c)); /* +PONG is ready */
-	EXPECT_EQ_INT(c->inflight, 1);
-	client_detach(c);                  /* kept: GET is on shard 1 */
-	EXPECT_EQ_UINT(sh->ndirty, 1);
-	round_trip(eng);                   /* GET's reply frees the client */
-	EXPECT_EQ_UINT(sh->ndirty, 0);
-	EXPECT_TRUE(sh->clients == NULL);
-	EXPECT_TRUE(sh->ready == NULL);
-	engine_destroy(eng);
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	feed(t.c, "PING\r\nGET %s\r\n", t.remote_key);
+	EXPECT_TRUE(on_dirty_list(t.sh, t.c)); /* +PONG is ready */
+	EXPECT_EQ_INT(t.c->inflight, 1);
+	client_detach(t.c);                    /* kept: GET is on shard 1 */
+	EXPECT_EQ_UINT(t.sh->ndirty, 1);
+	round_trip(t.eng);                     /* GET's reply frees the client */
+	EXPECT_EQ_UINT(t.sh->ndirty, 0);
+	EXPECT_TRUE(t.sh->clients == NULL);
+	EXPECT_TRUE(t.sh->ready == NULL);
+	engine_destroy(t.eng);
 }
 
 /* Pendings are pooled per shard: one taken from the pool must start clean,
  * not still linked to the pendings behind it in the pool. */
 TEST(test_pooled_pending_reused_for_a_new_request_delivers_its_reply)
 {
-	struct engine *eng = two_shards();
-	REQUIRE_TRUE(eng);
-	struct shard *sh = eng->shards[0];
-	struct client *c = client_create(sh, NULL, -1, "a", "b");
-	REQUIRE_TRUE(c);
-	char key[32], cmd[128];
-	key_on(sh, 1, key, sizeof(key));
-	snprintf(cmd, sizeof(cmd), "GET %s\r\nGET %s\r\n", key, key);
-	feed(c, cmd);
-	round_trip(eng); /* both pendings go back to the pool */
-	buf_consume(&c->out, buf_live(&c->out));
-	snprintf(cmd, sizeof(cmd), "GET %s\r\nPING\r\n", key);
-	feed(c, cmd);
-	round_trip(eng);
-	const char want[] = "$-1\r\n+PONG\r\n";
-	EXPECT_EQ_UINT(buf_live(&c->out), sizeof(want) - 1);
-	EXPECT_EQ_MEM(buf_head(&c->out), want, sizeof(want) - 1);
-	EXPECT_TRUE(c->pend_head == NULL);
-	engine_destroy(eng);
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	feed(t.c, "GET %s\r\nGET %s\r\n", t.remote_key, t.remote_key);
+	round_trip(t.eng); /* both pendings go back to the pool */
+	expect_output(t.c, "$-1\r\n$-1\r\n");
+	feed(t.c, "GET %s\r\nPING\r\n", t.remote_key);
+	round_trip(t.eng);
+	expect_output(t.c, "$-1\r\n+PONG\r\n");
+	EXPECT_TRUE(t.c->pend_head == NULL);
+	engine_destroy(t.eng);
 }
 
 /* Run a command through a table entry of our own, as rename-command would
@@ -146,62 +151,49 @@ static void run_as(struct client *c, const struct command *entry, int argc, stru
 		.out = client_reply_buf(c), .resp = c->resp,
 	};
 	entry->handler(&ctx);
-	client_mark_dirty(c);
 }
 
-static void expect_output(struct client *c, const char *want)
+static struct arg arg_str(const char *s)
 {
-	EXPECT_EQ_UINT(buf_live(&c->out), strlen(want));
-	EXPECT_EQ_MEM(buf_head(&c->out), want, strlen(want));
-	buf_consume(&c->out, buf_live(&c->out));
+	return (struct arg){ (char *)s, strlen(s) };
 }
 
 TEST(test_renamed_msetnx_names_itself_in_its_arity_error)
 {
-	struct engine *eng = two_shards();
-	REQUIRE_TRUE(eng);
-	struct client *c = client_create(eng->shards[0], NULL, -1, "a", "b");
-	REQUIRE_TRUE(c);
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
 	struct command renamed = *command_lookup("msetnx", 6);
 	renamed.name = "mnx";
-	struct arg argv[] = { { "mnx", 3 }, { "k1", 2 }, { "v1", 2 }, { "k2", 2 } };
-	run_as(c, &renamed, 4, argv);
-	expect_output(c, "-ERR wrong number of arguments for 'mnx' command\r\n");
-	engine_destroy(eng);
+	struct arg argv[] = { arg_str("mnx"), arg_str("k1"), arg_str("v1"), arg_str("k2") };
+	run_as(t.c, &renamed, 4, argv);
+	expect_output(t.c, "-ERR wrong number of arguments for 'mnx' command\r\n");
+	engine_destroy(t.eng);
 }
 
 TEST(test_renamed_renamenx_moves_a_key_across_shards_and_answers_as_renamenx)
 {
-	struct engine *eng = two_shards();
-	REQUIRE_TRUE(eng);
-	struct shard *sh = eng->shards[0];
-	struct client *c = client_create(sh, NULL, -1, "a", "b");
-	REQUIRE_TRUE(c);
-	char src[32], dst[32], cmd[128];
-	key_on(sh, 0, src, sizeof(src));
-	key_on(sh, 1, dst, sizeof(dst));
-	snprintf(cmd, sizeof(cmd), "SET %s v\r\n", src);
-	feed(c, cmd);
-	expect_output(c, "+OK\r\n");
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	feed(t.c, "SET %s v\r\n", t.local_key);
+	expect_output(t.c, "+OK\r\n");
 	struct command renamed = *command_lookup("renamenx", 8);
 	renamed.name = "rnx";
-	struct arg argv[] = { { "rnx", 3 }, { src, strlen(src) }, { dst, strlen(dst) } };
-	run_as(c, &renamed, 3, argv);
+	struct arg argv[] = { arg_str("rnx"), arg_str(t.local_key), arg_str(t.remote_key) };
+	run_as(t.c, &renamed, 3, argv);
 	for (int i = 0; i < 3; i++) /* check both keys, take, put */
-		round_trip(eng);
-	expect_output(c, ":1\r\n");
-	snprintf(cmd, sizeof(cmd), "EXISTS %s\r\nGET %s\r\n", src, dst);
-	feed(c, cmd);
-	round_trip(eng);
-	expect_output(c, ":0\r\n$1\r\nv\r\n");
-	engine_destroy(eng);
+		round_trip(t.eng);
+	expect_output(t.c, ":1\r\n");
+	feed(t.c, "EXISTS %s\r\nGET %s\r\n", t.local_key, t.remote_key);
+	round_trip(t.eng);
+	expect_output(t.c, ":0\r\n$1\r\nv\r\n");
+	engine_destroy(t.eng);
 }
 
 int main(void)
 {
 	config_init();
 	command_table_init();
-	RUN(test_cross_shard_get_reply_follows_ping_in_order);
+	RUN(test_cross_shard_replies_leave_in_request_order);
 	RUN(test_client_detached_with_output_waiting_leaves_the_dirty_list_when_freed);
 	RUN(test_pooled_pending_reused_for_a_new_request_delivers_its_reply);
 	RUN(test_renamed_msetnx_names_itself_in_its_arity_error);
