@@ -41,7 +41,7 @@ struct net_config {
 struct net_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t rx_dropped;          /* not for us, malformed, unsupported */
-	uint64_t rx_bad_checksum;     /* IPv4, ICMP (and later TCP) checksum errors */
+	uint64_t rx_bad_checksum;     /* IPv4, ICMP and TCP checksum errors */
 	uint64_t rx_fragments;        /* IPv4 fragments: dropped */
 	uint64_t rx_ip_options;       /* IPv4 packets with options: dropped */
 	uint64_t arp_requests_answered;
@@ -79,7 +79,8 @@ void net_stack_fini(struct net_stack *ns);
 /* Process one received Ethernet frame (borrowed). */
 void net_input(struct net_stack *ns, const uint8_t *frame, size_t len);
 
-/* Advance the clock and run due timers (ARP expiry, later TCP). */
+/* Advance the clock and run due timers (ARP expiry; TCP retransmission, delayed ACK,
+ * keepalive and TIME-WAIT). */
 void net_tick(struct net_stack *ns, uint64_t now_ms);
 
 /* For the layers inside the stack: a transmit buffer for a frame of up to

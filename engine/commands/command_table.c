@@ -1,6 +1,6 @@
 /* The command table. Arity and key positions follow Redis 7.0's COMMAND INFO;
  * `route` and `gather` are Tessera's: they say where each command runs when
- * the keyspace is split over shards (see command.h). */
+ * the keyspace is split over shards (see request/command.h). */
 #include "commands/command_table.h"
 
 #include <stdio.h>

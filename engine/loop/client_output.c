@@ -6,6 +6,8 @@ void shard_flush_output(struct shard *sh, const struct output_sink *sink)
 	 * they are appended and taken in this same walk. */
 	for (unsigned i = 0; i < sh->ndirty; i++) {
 		struct client *c = sh->dirty[i];
+		if (!c)
+			continue; /* freed meanwhile (request/client.c: unlist) */
 		c->dirty = false;
 		if (c->detached || !c->conn)
 			continue;
@@ -15,7 +17,9 @@ void shard_flush_output(struct shard *sh, const struct output_sink *sink)
 				continue;
 			STAT_ADD(sh->stats.net_output_bytes, waiting - buf_live(&c->out));
 		}
-		if (c->close_asap && buf_live(&c->out) == 0 && c->conn)
+		/* Replies still waiting on other shards (a QUIT behind a remote
+		 * GET) come first: the completed pending marks the client again. */
+		if (c->close_asap && buf_live(&c->out) == 0 && !c->pend_head && c->conn)
 			sink->close(sink->backend, c);
 	}
 	sh->ndirty = 0;

@@ -7,6 +7,7 @@
 #include "request/pending.h"
 #include "shard/shard.h"
 #include "shard/shard_job.h"
+#include "shard/shard_msg.h"
 #include "shard/spsc_ring.h"
 
 /* Ring capacity per ordered pair: enough for a few loop iterations of a busy
@@ -51,10 +52,28 @@ fail:
 	return NULL;
 }
 
-static void shard_teardown(struct shard *sh)
+/* Messages still travelling, in a ring or staged in an outbox, go back to
+ * the shard that allocated them, unanswered: no shard runs any more. */
+static void release_messages_in_flight(struct engine *eng)
 {
-	while (shard_run_jobs(sh))
-		; /* finish sliced work: it owns replies and memory */
+	void *burst[64];
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		struct shard *sh = eng->shards[i];
+		for (unsigned j = 0; j < eng->nshards; j++) {
+			unsigned n;
+			while (sh->ring_in[j] && (n = spsc_ring_dequeue_burst(sh->ring_in[j], burst, 64)) > 0)
+				for (unsigned k = 0; k < n; k++)
+					shard_msg_release(eng->shards[j], burst[k]);
+			struct msg_outbox *ob = &sh->outbox[j];
+			for (unsigned k = 0; k < ob->count; k++)
+				shard_msg_release(eng->shards[ob->msgs[k]->origin], ob->msgs[k]);
+			ob->count = 0;
+		}
+	}
+}
+
+static void free_clients(struct shard *sh)
+{
 	client_serve_ready(sh);
 	while (sh->clients) {
 		struct client *c = sh->clients;
@@ -65,17 +84,28 @@ static void shard_teardown(struct shard *sh)
 			client_detach(c);
 	}
 	pending_pool_free(sh);
-	shard_destroy(sh);
 }
 
+/* In passes, while every shard still exists: a job may answer a message
+ * of another shard, and a message belongs to the shard that sent it. */
 void engine_destroy(struct engine *eng)
 {
 	if (!eng)
 		return;
+	bool complete = eng->shards != NULL;
+	for (unsigned i = 0; complete && i < eng->nshards; i++)
+		complete = eng->shards[i] != NULL;
+	if (complete) {
+		for (unsigned i = 0; i < eng->nshards; i++)
+			while (shard_run_jobs(eng->shards[i]))
+				; /* finish sliced work: it owns replies and memory */
+		release_messages_in_flight(eng);
+		for (unsigned i = 0; i < eng->nshards; i++)
+			free_clients(eng->shards[i]);
+	}
 	if (eng->shards)
 		for (unsigned i = 0; i < eng->nshards; i++)
-			if (eng->shards[i])
-				shard_teardown(eng->shards[i]);
+			shard_destroy(eng->shards[i]);
 	free(eng->shards);
 	free(eng);
 }

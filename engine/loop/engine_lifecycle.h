@@ -9,8 +9,9 @@
 
 /* NULL if out of memory. */
 struct engine *engine_create(unsigned nshards);
-/* Finishes sliced work (it owns replies and memory), frees every client,
- * pending, message and shard. NULL is a no-op. */
+/* Finishes sliced work (it owns replies and memory), then frees every
+ * message (pooled, in a ring or staged), client, pending and shard. The
+ * shard threads must have stopped. NULL is a no-op. */
 void engine_destroy(struct engine *eng);
 
 #endif

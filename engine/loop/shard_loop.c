@@ -1,6 +1,6 @@
 /* One loop iteration's engine work, the part every dataplane backend
- * calls in the same order: update the clock, deliver ring messages, (the
- * backend receives and feeds its clients), push messages, then the tick:
+ * calls in the order shard_loop.h gives: the ring messages of other shards
+ * (after the backend fed its clients what it received), then the tick:
  * sliced jobs, active expiry, eviction, table upkeep, periodic work.
  * It sits above every other layer because it calls them all.
  */

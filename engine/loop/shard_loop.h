@@ -1,8 +1,8 @@
 /* What a dataplane backend calls, in this order, each loop iteration:
  *
  *   shard_update_clock()   (shard/shard.h) first: the iteration's clock
+ *   ...                    receive, and client_feed() (loop/client_input.h)
  *   shard_drain_rings()    run the messages other shards sent
- *   ...                    receive and client_feed() (loop/client_input.h)
  *   shard_flush_output()   (loop/client_output.h) send what dirty clients have
  *   shard_flush_outbox()   (shard/shard_msg.h) push staged messages
  *   shard_tick()           last: jobs, expiry, eviction, periodic work

@@ -51,18 +51,15 @@ struct client *client_create(struct shard *sh, void *conn, int fd,
 
 /* Off the shard's dirty and ready lists: the loop must not meet it there
  * once freed (a client detached while its output waited, then freed when
- * its last part came back, in the same iteration). Rare, so a walk. */
+ * its last part came back, in the same iteration). Its dirty slots are
+ * emptied, not removed: shard_flush_output() may be walking the list, and
+ * slots it has passed may still name the client. Rare, so a walk. */
 static void unlist(struct client *c)
 {
 	struct shard *sh = c->sh;
-	if (c->dirty) {
-		for (unsigned i = 0; i < sh->ndirty; i++) {
-			if (sh->dirty[i] == c) {
-				sh->dirty[i] = sh->dirty[--sh->ndirty];
-				break;
-			}
-		}
-	}
+	for (unsigned i = 0; i < sh->ndirty; i++)
+		if (sh->dirty[i] == c)
+			sh->dirty[i] = NULL;
 	if (c->on_ready) {
 		struct client **link = &sh->ready;
 		while (ALWAYS(*link) && *link != c)

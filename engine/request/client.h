@@ -12,8 +12,8 @@
  *                     every client with output to the backend's sink, which
  *                     consumes what it sends or takes the whole buffer
  *   c->close_asap     set by the engine: the sink's close is called once
- *                     c->out is empty; the backend sends what it holds, then
- *                     closes
+ *                     c->out is empty and no reply waits on another shard;
+ *                     the backend sends what it holds, then closes
  *   client_detach()   when the connection is gone; the engine frees the
  *                     client once no other shard still works for it
  */

@@ -8,7 +8,8 @@
 # Prints each breach and exits 1 if there is one.
 set -u
 cd "$(dirname "$0")/../.."
-# Bottom layer first; the same list as engine/README.md and engine/meson.build.
+# Bottom layer first, as engine/README.md lists them (engine/meson.build
+# lists the same, less types/, which has no sources yet).
 layers=(resp base types keyspace shard db request commands loop)
 declare -A rank
 for i in "${!layers[@]}"; do rank[${layers[$i]}]=$i; done

@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "commands/command_table.h"
 #include "loop/client_input.h"
+#include "loop/client_output.h"
 #include "loop/engine_lifecycle.h"
 #include "loop/shard_loop.h"
 #include "request/client.h"
@@ -116,12 +117,111 @@ TEST(test_client_detached_with_output_waiting_leaves_the_dirty_list_when_freed)
 	feed(t.c, "PING\r\nGET %s\r\n", t.remote_key);
 	EXPECT_TRUE(on_dirty_list(t.sh, t.c)); /* +PONG is ready */
 	EXPECT_EQ_INT(t.c->inflight, 1);
+	struct client *gone = t.c;
 	client_detach(t.c);                    /* kept: GET is on shard 1 */
-	EXPECT_EQ_UINT(t.sh->ndirty, 1);
+	EXPECT_TRUE(on_dirty_list(t.sh, gone));
 	round_trip(t.eng);                     /* GET's reply frees the client */
-	EXPECT_EQ_UINT(t.sh->ndirty, 0);
+	EXPECT_TRUE(!on_dirty_list(t.sh, gone)); /* compares pointers only */
 	EXPECT_TRUE(t.sh->clients == NULL);
 	EXPECT_TRUE(t.sh->ready == NULL);
+	engine_destroy(t.eng);
+}
+
+/* A sink that records what a backend would send, and its closes. */
+struct recorded {
+	char sent[256];
+	size_t len;
+	int closes;
+};
+
+static bool record_send(void *backend, struct client *c)
+{
+	struct recorded *r = backend;
+	size_t n = buf_live(&c->out);
+	if (r->len + n < sizeof(r->sent)) {
+		memcpy(r->sent + r->len, buf_head(&c->out), n);
+		r->len += n;
+	}
+	buf_consume(&c->out, n);
+	return true;
+}
+
+static void record_close(void *backend, struct client *c)
+{
+	struct recorded *r = backend;
+	r->closes++;
+	c->conn = NULL;
+	client_detach(c);
+}
+
+/* QUIT right behind a GET served by another shard: the connection closes
+ * after the GET's reply and QUIT's +OK are sent, not before. */
+TEST(test_quit_behind_a_remote_get_closes_after_both_replies_are_sent)
+{
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	static int conn;
+	t.c->conn = &conn;
+	struct recorded r = { .len = 0 };
+	struct output_sink sink = { .send = record_send, .close = record_close, .backend = &r };
+	feed(t.c, "GET %s\r\nQUIT\r\n", t.remote_key);
+	shard_flush_output(t.sh, &sink);
+	EXPECT_EQ_INT(r.closes, 0);
+	round_trip(t.eng);
+	shard_flush_output(t.sh, &sink);
+	EXPECT_EQ_UINT(r.len, 10);
+	EXPECT_EQ_MEM(r.sent, "$-1\r\n+OK\r\n", 10);
+	EXPECT_EQ_INT(r.closes, 1);
+	engine_destroy(t.eng);
+}
+
+/* A client freed by a sink's close while the walk goes on: slots of the
+ * dirty list that the walk already passed still name it, and a client
+ * marked during the walk is still served in it. */
+static struct client *bystander;
+
+static bool send_and_mark_again(void *backend, struct client *c)
+{
+	record_send(backend, c);
+	if (c != bystander) {
+		client_mark_dirty(c);          /* a backend taking only part, say */
+		client_mark_dirty(bystander);  /* an upcall for another connection */
+	}
+	return true;
+}
+
+TEST(test_client_freed_during_the_output_walk_is_skipped_and_others_are_served)
+{
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	static int conn_a, conn_b;
+	t.c->conn = &conn_a;
+	bystander = client_create(t.sh, &conn_b, -1, "c", "d");
+	REQUIRE_TRUE(bystander);
+	feed(t.c, "PING\r\nQUIT\r\n");
+	struct recorded r = { .len = 0 };
+	struct output_sink sink = { .send = send_and_mark_again, .close = record_close, .backend = &r };
+	shard_flush_output(t.sh, &sink);
+	EXPECT_EQ_INT(r.closes, 1);
+	EXPECT_TRUE(!bystander->dirty); /* it was served, and can be marked again */
+	EXPECT_EQ_UINT(t.sh->ndirty, 0);
+	engine_destroy(t.eng);
+}
+
+/* Shutting down with messages in flight (staged in an outbox, or in a
+ * ring): engine_destroy frees them (LeakSanitizer checks, in the ASan
+ * build). */
+TEST(test_engine_destroy_frees_messages_still_in_flight)
+{
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	feed(t.c, "GET %s\r\n", t.remote_key);        /* staged in the outbox */
+	struct client *c2 = client_create(t.sh, NULL, -1, "c", "d");
+	REQUIRE_TRUE(c2);
+	feed(c2, "GET %s\r\n", t.remote_key);
+	shard_flush_outbox(t.sh);                        /* both now in the ring */
+	feed(t.c, "GET %s\r\n", t.remote_key);        /* and one more staged */
+	EXPECT_EQ_INT(t.c->inflight, 2);
 	engine_destroy(t.eng);
 }
 
@@ -195,6 +295,9 @@ int main(void)
 	command_table_init();
 	RUN(test_cross_shard_replies_leave_in_request_order);
 	RUN(test_client_detached_with_output_waiting_leaves_the_dirty_list_when_freed);
+	RUN(test_quit_behind_a_remote_get_closes_after_both_replies_are_sent);
+	RUN(test_client_freed_during_the_output_walk_is_skipped_and_others_are_served);
+	RUN(test_engine_destroy_frees_messages_still_in_flight);
 	RUN(test_pooled_pending_reused_for_a_new_request_delivers_its_reply);
 	RUN(test_renamed_msetnx_names_itself_in_its_arity_error);
 	RUN(test_renamed_renamenx_moves_a_key_across_shards_and_answers_as_renamenx);
