@@ -169,8 +169,10 @@ bool split_args_inplace(char *p, char *end, struct argv_vec *argv)
 			} else {
 				/* An unquoted argument ends only at these, as in Redis;
 				 * \v and \f are skipped between arguments but kept
-				 * inside one. */
-				if (p == end || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\0')
+				 * inside one, and so is a NUL byte: ending an argument
+				 * at a byte that does not start the next one would push
+				 * empty arguments forever. */
+				if (p == end || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 					break;
 				if (*p == '"') {
 					in_dq = true;
@@ -204,6 +206,12 @@ static enum parse_status parse_inline(char *data, size_t len, struct argv_vec *a
 	if (end > data && end[-1] == '\r')
 		end--;
 	*consumed = (size_t)(nl - data) + 1;
+	/* Redis's inline parser stops at a NUL (strchr) and waits forever for
+	 * a newline it has already received; a clear error is kinder. */
+	if (memchr(data, '\0', (size_t)(end - data))) {
+		*error = "NUL byte in inline request";
+		return PARSE_ERROR;
+	}
 	if (!split_args_inplace(data, end, argv)) {
 		*error = "unbalanced quotes in request";
 		return PARSE_ERROR;

@@ -217,6 +217,12 @@ PROTOCOL_ERRORS = [
      b"-ERR Protocol error: unbalanced quotes in request\r\n"),
     ("inline-text-glued-after-closing-quote", b'SET "a"b c\r\n',
      b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+    # Redis 7.0 hangs this connection (its inline parser stops at the NUL);
+    # Tessera looped forever on it, taking the whole shard (issue 12).
+    ("inline-nul-byte-inside-a-command", b"PI\x00NG\r\nPING\r\n",
+     b"-ERR Protocol error: NUL byte in inline request\r\n"),
+    ("inline-line-of-only-a-nul-byte", b"\x00\r\n",
+     b"-ERR Protocol error: NUL byte in inline request\r\n"),
     ("inline-over-64k-without-newline", b"A" * (70 * 1024),
      b"-ERR Protocol error: too big inline request\r\n"),
     ("multibulk-count-over-64k-without-newline", b"*" + b"1" * (70 * 1024),
@@ -229,6 +235,8 @@ PROTOCOL_ERRORS = [
 @pytest.mark.parametrize("payload,error", [(p, e) for _, p, e in PROTOCOL_ERRORS],
                          ids=[name for name, _, _ in PROTOCOL_ERRORS])
 def test_protocol_error_is_reported_then_only_that_connection_closes(server, payload, error):
+    if target() == "redis" and b"\x00" in payload:
+        pytest.skip("Redis 7.0 leaves this connection waiting for a newline it has had")
     bystander = server.conn()
     victim = server.conn()
     try:

@@ -826,6 +826,38 @@ TEST(test_split_args_splits_config_lines)
 	EXPECT_TRUE(av.v == NULL && av.argc == 0 && av.cap == 0);
 }
 
+/* A NUL byte used to end an unquoted argument without starting the next
+ * one: the splitter pushed empty arguments forever (issue 12, item 1). */
+TEST(test_split_args_keeps_a_nul_byte_inside_an_unquoted_argument)
+{
+	char line[] = "PI\0NG x";
+	struct argv_vec av = { 0 };
+
+	EXPECT_TRUE(split_args_inplace(line, line + sizeof(line) - 1, &av));
+	REQUIRE_TRUE(av.argc == 2);
+	EXPECT_EQ_UINT(av.v[0].len, 5);
+	EXPECT_EQ_MEM(av.v[0].p, "PI\0NG", 5);
+	char only_nul[] = "\0";
+	av.argc = 0;
+	EXPECT_TRUE(split_args_inplace(only_nul, only_nul + 1, &av));
+	EXPECT_EQ_INT(av.argc, 1);
+	argv_vec_free(&av);
+}
+
+TEST(test_inline_request_with_a_nul_byte_is_a_protocol_error)
+{
+	static const char *const lines[] = { "PI\0NG\r\nPING\r\n", "\0\r\n", "GET k\0\n" };
+	static const size_t lens[] = { 12, 3, 7 };
+	for (int i = 0; i < 3; i++) {
+		struct parsed r = parse_copy(lines[i], lens[i], &AUTHED);
+		EXPECT_EQ_INT(r.st, PARSE_ERROR);
+		EXPECT_TRUE(r.error && strcmp(r.error, "NUL byte in inline request") == 0);
+	}
+	/* Inside a multibulk bulk, NUL is data like any other byte. */
+	struct parsed r = parse_copy(S("*2\r\n$4\r\nECHO\r\n$3\r\na\0b\r\n"), &AUTHED);
+	EXPECT_EQ_INT(r.st, PARSE_COMMAND);
+}
+
 TEST(test_split_args_never_reads_past_end)
 {
 	/* The bytes after `end` would complete "\x4A" and close the quote: a
@@ -1197,6 +1229,8 @@ TEST(test_map_count_too_big_to_double_is_not_a_whole_frame)
 
 int main(void)
 {
+	RUN(test_split_args_keeps_a_nul_byte_inside_an_unquoted_argument);
+	RUN(test_inline_request_with_a_nul_byte_is_a_protocol_error);
 	RUN(test_parse_ll_accepts_canonical_decimals_up_to_both_extremes);
 	RUN(test_parse_ll_rejects_overflow_and_non_canonical_forms);
 	RUN(test_parse_ll_reads_only_len_bytes);
