@@ -468,6 +468,19 @@ def test_client_kill_own_id_is_skipped_by_default(conn):
     assert conn.call("PING") == b"+PONG\r\n"
 
 
+def test_client_kill_own_id_with_skipme_no_replies_one_then_closes(conn):
+    # ioredis reads this :1; Tessera used to close first when the KILL's
+    # reply waited on other shards (issue 12, item 6).
+    conn.send(encode_command("CLIENT", "KILL", "ID", str(client_id(conn)), "SKIPME", "no"))
+    assert conn.read_until_closed() == b":1\r\n"
+
+
+def test_quit_behind_a_pipelined_get_replies_to_both_then_closes(conn):
+    conn.send(encode_command("SET", "quit:k", "v") + encode_command("GET", "quit:k") +
+              encode_command("QUIT"))
+    assert conn.read_until_closed() == b"+OK\r\n$1\r\nv\r\n+OK\r\n"
+
+
 @pytest.mark.parametrize("bad", ["abc", "0", "-5"])
 def test_client_kill_with_invalid_id_is_an_error(conn, bad):
     assert conn.call("CLIENT", "KILL", "ID", bad) == \
