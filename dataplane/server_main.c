@@ -68,12 +68,40 @@ static void wait_for_shutdown(struct engine *eng, const sigset_t *signals)
 	wake_all(eng);
 }
 
+static void print_usage(void)
+{
+	printf("Usage: tessera-server [config-file] [--name value ...]\n"
+	       "       tessera-server -v or --version\n"
+	       "       tessera-server -h or --help\n"
+	       "\n"
+	       "Options take Redis's names, in the config file (\"name value\" per line)\n"
+	       "or on the command line; the command line wins. The main ones:\n"
+	       "  --port 6379             TCP port\n"
+	       "  --bind 127.0.0.1        address to listen on (* for all)\n"
+	       "  --shards N              shard threads (default: one per CPU allowed)\n"
+	       "  --cores 0,2-5           CPUs to pin shards to\n"
+	       "  --maxmemory 4gb         memory budget, split between the shards\n"
+	       "  --maxmemory-policy P    noeviction, allkeys-lru, volatile-ttl, ...\n"
+	       "  --requirepass secret    password of the default user\n"
+	       "  --dataplane D           kernel (io_uring, the default), epoll, or dpdk\n"
+	       "  --dpdk-args \"...\"       EAL arguments for --dataplane dpdk (with --ip)\n"
+	       "CONFIG GET * on a running server lists every option.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  tessera-server --port 7777 --shards 4\n"
+	       "  tessera-server /etc/tessera.conf --loglevel verbose\n");
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024];
 	config_init();
 	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
 		printf("tessera-server v=%s (redis compatibility %s)\n", TESSERA_VERSION, REDIS_COMPAT_VERSION);
+		return 0;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_usage();
 		return 0;
 	}
 	if (config_parse_command_line(argc, argv, err, sizeof(err)) < 0) {

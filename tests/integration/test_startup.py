@@ -91,6 +91,19 @@ def test_bad_option_message_on_stderr_names_option_and_rejected_value():
     assert "maxmemory-policy" in err and "bogus" in err
 
 
+@tessera_only
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_prints_usage_and_exits_0(flag):
+    # A newcomer's first command (issue 12, item 9). redis-server prints its
+    # usage too, but to stderr with exit status 1; Tessera follows the GNU
+    # convention (stdout, 0), so that `--help | less` works.
+    binary = Server().command_line()[0]
+    code, out, err = run_expecting_exit([binary, flag])
+    assert code == 0
+    assert out.startswith("Usage: ") and "--port" in out
+    assert err == ""
+
+
 def test_option_given_without_a_value_exits_1():
     args = Server().command_line() + ["--maxclients"]
     code, _, err = run_expecting_exit(args)
