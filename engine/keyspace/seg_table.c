@@ -369,9 +369,15 @@ void seg_table_free(struct seg_table *t)
 
 void seg_table_detach(struct seg_table *t, struct seg_table *out)
 {
+	/* A pause belongs to whoever walks the live table (a KEYS job that
+	 * spans a FLUSHALL), not to the items taken away: it stays, so that
+	 * its resume balances it. */
+	unsigned paused = t->merges_paused;
 	*out = *t;
 	out->tick_position = 0;
+	out->merges_paused = 0;
 	seg_table_init(t, t->heap, t->hash, t->hash_ctx);
+	t->merges_paused = paused;
 }
 
 bool seg_table_free_slice(struct seg_table *t, void (*free_item)(void *ctx, void *item),

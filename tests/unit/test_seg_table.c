@@ -397,8 +397,36 @@ TEST(test_free_slice_hands_back_every_item_a_few_segments_at_a_time)
 	fixture_free(&f);
 }
 
+/* A KEYS walk pauses merges; a FLUSHALL detaches the table meanwhile; the
+ * walk's resume must balance its pause on the new table, or merges stay
+ * off for good (issue 12, item 8). */
+TEST(test_merges_paused_across_a_detach_resume_on_the_new_table)
+{
+	struct fixture f;
+	fixture_filled(&f, 50000, 16);
+	seg_table_pause_merges(&f.t);
+	struct seg_table detached;
+	seg_table_detach(&f.t, &detached);
+	unsigned freed = 0;
+	while (!seg_table_free_slice(&detached, count_freed, &freed, 64))
+		;
+	EXPECT_EQ_UINT(f.t.merges_paused, 1);
+	for (unsigned i = 0; i < f.n; i++)
+		insert(&f, i);
+	seg_table_resume_merges(&f.t);
+	EXPECT_EQ_UINT(f.t.merges_paused, 0);
+	for (unsigned i = 0; i < f.n - 100; i++)
+		remove_item(&f, i);
+	for (int i = 0; i < 10000 && seg_table_tick(&f.t, 16); i++)
+		;
+	EXPECT_TRUE(f.t.segments <= 2); /* merged again */
+	EXPECT_TRUE(all_present_exactly(&f, f.n - 100, f.n));
+	fixture_free(&f);
+}
+
 int main(void)
 {
+	RUN(test_merges_paused_across_a_detach_resume_on_the_new_table);
 	RUN(test_200k_items_grow_with_load_between_half_and_nine_tenths_then_shrink);
 	RUN(test_idle_tick_merges_what_paused_removals_left_sparse);
 	RUN(test_remove_in_random_order_keeps_every_other_item_findable);
