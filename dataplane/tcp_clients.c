@@ -53,9 +53,16 @@ static void on_closed(void *ctx, void *upper)
 	client_detach(c);
 }
 
+/* A FIN: answer what was received, then close (the output sink does). */
+static void on_peer_closed(void *ctx, void *upper)
+{
+	(void)ctx;
+	client_input_ended(upper);
+}
+
 const struct tcp_upcalls tcp_client_upcalls = {
 	.accepted = on_accepted, .received = on_received, .writable = on_writable,
-	.closed = on_closed,
+	.closed = on_closed, .peer_closed = on_peer_closed,
 };
 
 /* output_sink.send: as much as the connection's send queue takes; the

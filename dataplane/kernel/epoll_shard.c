@@ -31,6 +31,7 @@
 struct epoll_conn {
 	int fd;
 	bool want_write;             /* EPOLLOUT armed: the socket was full */
+	bool input_ended;            /* read returned 0: EPOLLIN no longer armed */
 	struct client *client;
 };
 
@@ -75,6 +76,15 @@ static void accept_all(struct epoll_shard *es)
 }
 
 /* Returns false if the connection was closed. */
+/* EPOLLIN until the input ended, EPOLLOUT while the socket is full. Once
+ * neither, only EPOLLHUP/EPOLLERR wake us: the peer's full close. */
+static void set_events(struct epoll_shard *es, struct epoll_conn *cn)
+{
+	uint32_t events = (cn->input_ended ? 0 : EPOLLIN) | (cn->want_write ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = events, .data.ptr = cn };
+	epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
+}
+
 static bool read_all(struct epoll_shard *es, struct epoll_conn *cn)
 {
 	for (;;) {
@@ -87,6 +97,14 @@ static bool read_all(struct epoll_shard *es, struct epoll_conn *cn)
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
+		if (n == 0 && !cn->input_ended) {
+			/* A half-close: stop reading, answer what was received,
+			 * then close (the sink's close does). */
+			cn->input_ended = true;
+			set_events(es, cn);
+			client_input_ended(cn->client);
+			return true;
+		}
 		conn_close(es, cn);
 		return false;
 	}
@@ -96,9 +114,8 @@ static void set_want_write(struct epoll_shard *es, struct epoll_conn *cn, bool w
 {
 	if (cn->want_write == want)
 		return;
-	struct epoll_event ev = { .events = want ? EPOLLIN | EPOLLOUT : EPOLLIN, .data.ptr = cn };
-	epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
 	cn->want_write = want;
+	set_events(es, cn);
 }
 
 /* output_sink.send: write until the socket is full; EPOLLOUT then marks

@@ -235,6 +235,12 @@ static void on_recv(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 		arm_recv(us, cn);
 		return;
 	}
+	if (cqe->res == 0 && !cn->closing) {
+		/* A half-close: answer what was received, then close (the
+		 * sink's close does, with no recv armed any more). */
+		client_input_ended(cn->client);
+		return;
+	}
 	conn_begin_close(cn);
 	conn_maybe_free(cn);
 }
@@ -259,8 +265,11 @@ static void uring_close_output(void *backend, struct client *c)
 {
 	(void)backend;
 	struct conn *cn = c->conn;
-	if (!cn->send_inflight)
-		conn_begin_close(cn);
+	if (cn->send_inflight)
+		return; /* its completion marks the client dirty again */
+	conn_begin_close(cn);
+	/* Nothing may be in flight to free it later (input ended: no recv). */
+	conn_maybe_free(cn);
 }
 
 static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe *cqe)

@@ -158,6 +158,11 @@ struct tcp_upcalls {
 	/* The connection is gone (reset, closed, timed out): forget `upper`.
 	 * The tcb is freed right after. */
 	void (*closed)(void *ctx, void *upper);
+	/* The peer's FIN arrived (CLOSE-WAIT): it sends nothing more, but
+	 * still reads; the layer above sends what it owes, then calls
+	 * tcp_close() (RFC 9293 3.10.7.4, eighth step). NULL: the stack calls
+	 * `closed` and closes at once. */
+	void (*peer_closed)(void *ctx, void *upper);
 };
 
 struct tcp_stats {

@@ -469,8 +469,12 @@ static bool process_fin(struct tcb *t, const struct tcp_segment *s)
 	switch (t->state) {
 	case TCP_ESTABLISHED:
 		t->state = TCP_CLOSE_WAIT;
-		/* The peer will send nothing more: as a Redis server does when a
-		 * read returns 0, drop the client and close our side too. */
+		/* The peer will send nothing more. The layer above answers what it
+		 * received and closes; one that cannot is dropped now. */
+		if (t->upper && t->ns->tcp.up->peer_closed) {
+			t->ns->tcp.up->peer_closed(t->ns->tcp.up_ctx, t->upper);
+			break;
+		}
 		if (t->upper) {
 			void *up = t->upper;
 			t->upper = NULL;

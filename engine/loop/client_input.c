@@ -152,6 +152,12 @@ static void process_query(struct client *c)
 		buf_free(&c->query);
 }
 
+void client_input_ended(struct client *c)
+{
+	c->input_ended = true;
+	client_mark_dirty(c); /* the close is decided by shard_flush_output() */
+}
+
 void client_serve_ready(struct shard *sh)
 {
 	while (sh->ready) {

@@ -9,6 +9,10 @@
 /* Every chunk received on the connection; borrows the bytes. Complete
  * requests run now; an incomplete tail is kept in c->query. */
 void client_feed(struct client *c, char *data, size_t len);
+/* The peer will send nothing more (read returned 0, shutdown(SHUT_WR), a
+ * FIN): every request already received runs and is answered, then the
+ * connection closes, as Redis does. A request left incomplete is dropped. */
+void client_input_ended(struct client *c);
 /* The clients whose pendings completed (sh->ready): mark their output,
  * parse what a barrier held back, free those that are detached and done.
  * The loop calls it after each source of completions (rings, jobs);

@@ -18,8 +18,10 @@ void shard_flush_output(struct shard *sh, const struct output_sink *sink)
 			STAT_ADD(sh->stats.net_output_bytes, waiting - buf_live(&c->out));
 		}
 		/* Replies still waiting on other shards (a QUIT behind a remote
-		 * GET) come first: the completed pending marks the client again. */
-		if (c->close_asap && buf_live(&c->out) == 0 && !c->pend_head && c->conn)
+		 * GET, requests sent before a half-close) come first: the
+		 * completed pending marks the client again. */
+		bool closing = c->close_asap || c->input_ended;
+		if (closing && buf_live(&c->out) == 0 && !c->pend_head && c->conn)
 			sink->close(sink->backend, c);
 	}
 	sh->ndirty = 0;

@@ -17,8 +17,9 @@ struct output_sink {
 	 * if the connection failed and was closed: the client may be freed and
 	 * is not touched again. */
 	bool (*send)(void *backend, struct client *c);
-	/* c->close_asap is set and c->out is empty: close the connection once
-	 * what the backend still holds of it is sent. */
+	/* The client is to close (c->close_asap, or its input ended), c->out
+	 * is empty and no reply waits on another shard: close the connection
+	 * once what the backend still holds of it is sent. */
 	void (*close)(void *backend, struct client *c);
 	void *backend;
 };

@@ -11,6 +11,9 @@
  *                     shard_flush_output() (loop/client_output.h) hands
  *                     every client with output to the backend's sink, which
  *                     consumes what it sends or takes the whole buffer
+ *   client_input_ended()  at end of input (a half-close, or a FIN): what
+ *                     was received still runs and is answered, then the
+ *                     sink's close is called (loop/client_input.h)
  *   c->close_asap     set by the engine: the sink's close is called once
  *                     c->out is empty and no reply waits on another shard;
  *                     the backend sends what it holds, then closes
@@ -41,6 +44,7 @@ struct client {
 	int resp;
 	bool authenticated;
 	bool close_asap;
+	bool input_ended;            /* the peer sends no more (client_input_ended) */
 	bool detached;               /* the connection is gone */
 	bool blocked;                /* a barrier pending is in flight */
 	bool dirty;                  /* on sh->dirty */

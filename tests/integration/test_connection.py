@@ -5,6 +5,8 @@ frame type (simple string vs bulk, RESP2 array vs RESP3 map) and the exact
 error text, not just on the decoded value.
 """
 
+import socket
+
 import pytest
 
 from resp_socket import decode, encode_command
@@ -479,6 +481,29 @@ def test_quit_behind_a_pipelined_get_replies_to_both_then_closes(conn):
     conn.send(encode_command("SET", "quit:k", "v") + encode_command("GET", "quit:k") +
               encode_command("QUIT"))
     assert conn.read_until_closed() == b"+OK\r\n$1\r\nv\r\n+OK\r\n"
+
+
+# --- half-close ---------------------------------------------------------------
+
+def test_half_close_after_1000_pings_gets_1000_pongs_then_close(conn):
+    # shutdown(SHUT_WR), as `nc -N` or a script piping commands does: every
+    # request read before the end of input is answered (issue 12, item 2).
+    conn.send(b"PING\r\n" * 1000)
+    conn.sock.shutdown(socket.SHUT_WR)
+    assert conn.read_until_closed(timeout=10) == b"+PONG\r\n" * 1000
+
+
+def test_half_close_answers_requests_served_by_other_shards(conn):
+    keys = ["half:%d" % i for i in range(50)]
+    conn.send(b"".join(encode_command("SET", k, k) for k in keys) +
+              b"".join(encode_command("GET", k) for k in keys) +
+              encode_command("MGET", *keys))
+    conn.sock.shutdown(socket.SHUT_WR)
+    want = (b"+OK\r\n" * len(keys) +
+            b"".join(b"$%d\r\n%s\r\n" % (len(k), k.encode()) for k in keys) +
+            b"*%d\r\n" % len(keys) +
+            b"".join(b"$%d\r\n%s\r\n" % (len(k), k.encode()) for k in keys))
+    assert conn.read_until_closed(timeout=10) == want
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-5"])
