@@ -160,6 +160,7 @@ struct scenario {
 	const struct step *steps;
 	uint16_t lport;             /* the port the peer talks to; 0 = LISTEN_PORT */
 	uint64_t keepalive_ms;
+	bool answers_after_fin;     /* the upper layer has peer_closed: it answers, then closes */
 	const char *known_bug;      /* why this fails today; NULL when it should pass */
 };
 
@@ -482,6 +483,24 @@ static const struct scenario scenarios[] = {
 		GOT("QUIT\r\n"),
 		CALLS(1, 1),
 		STATE_IS(TCP_LAST_ACK)) },
+	/* RFC 9293 3.10.7.4, eighth step: CLOSE-WAIT still sends. A request
+	 * that came with the FIN (a half-close) is answered, then we close. */
+	{ .name = "peer_fin_with_data_is_answered_in_close_wait_before_our_fin",
+	  .answers_after_fin = true, .steps = STEPS(
+		HANDSHAKE,
+		IN(FIN | ACK | PSH, 1, 1, WIN, .data = "PING\r\n"),
+		OUT(ACK, 1, 8),                    /* data and FIN acked; no FIN of ours */
+		GOT("PING\r\n"),
+		CALLS(1, 0),                       /* the upper layer is still attached */
+		STATE_IS(TCP_CLOSE_WAIT),
+		SEND("+PONG\r\n"),
+		OUT(ACK | PSH, 1, 8, .stream_len = 7),
+		CLOSE,
+		OUT(FIN | ACK, 8, 8),
+		STATE_IS(TCP_LAST_ACK),
+		IN(ACK, 8, 9, WIN),
+		NOTHING,
+		STATE_IS(TCP_CLOSED)) },
 	{ .name = "our_close_goes_fin_wait_1_fin_wait_2_time_wait_then_frees_after_2s", .steps = STEPS(
 		HANDSHAKE,
 		CLOSE,
@@ -1174,6 +1193,19 @@ static const struct tcp_upcalls upcalls = {
 	.closed = up_closed,
 };
 
+/* An upper layer that answers what it received before a FIN (the engine
+ * does): peer_closed leaves it attached in CLOSE-WAIT. */
+static void up_peer_closed(void *ctx, void *upper)
+{
+	(void)ctx;
+	(void)upper;
+}
+
+static const struct tcp_upcalls upcalls_answering_after_fin = {
+	.accepted = up_accepted, .received = up_received, .writable = up_writable,
+	.closed = up_closed, .peer_closed = up_peer_closed,
+};
+
 /* ---- the wire: a fake transmit path that records every frame ----------------- */
 
 /* Like tests/unit/net_fake_tx.h, with room for a whole initial window and
@@ -1819,7 +1851,7 @@ static bool run_step(struct run *r, const struct step *st)
 	return true;
 }
 
-static bool stack_up(void)
+static bool stack_up(const struct scenario *sc)
 {
 	struct net_config cfg = { .ip = ip4(10, 0, 0, 1), .netmask = ip4(255, 255, 255, 0) };
 	memcpy(cfg.mac, our_mac, 6);
@@ -1827,13 +1859,14 @@ static bool stack_up(void)
 	memset(&up, 0, sizeof(up));
 	if (net_stack_init(&ns, &cfg, &tx_ops, &tx, START_MS) != 0)
 		return false;
-	return tcp_layer_init(&ns.tcp, LISTEN_PORT, &upcalls, &up, 0x5eed) == 0;
+	const struct tcp_upcalls *calls = sc->answers_after_fin ? &upcalls_answering_after_fin : &upcalls;
+	return tcp_layer_init(&ns.tcp, LISTEN_PORT, calls, &up, 0x5eed) == 0;
 }
 
 static void run_scenario(const struct scenario *sc)
 {
 	struct run r = { .sc = sc, .lport = sc->lport ? sc->lport : LISTEN_PORT };
-	if (!stack_up()) {
+	if (!stack_up(sc)) {
 		printf("  %s: stack set-up failed\n", sc->name);
 		r.failed = true;
 	} else {
