@@ -2,7 +2,8 @@
 # Run every Tessera test: unit tests and the redis-py integration suite on a
 # normal build (-Werror) and on an ASan+UBSan build, the differential test
 # against Debian's redis-server, the DPDK dataplane in network namespaces,
-# and the redis-benchmark smoke test.
+# the redis-benchmark smoke test, and the libFuzzer targets of tests/fuzz/
+# (FUZZ_SECONDS each).
 # Installs what it lacks with apt-get (Debian 12, as root). Ends with the line
 # "N passed, N failed"; exits non-zero if anything failed.
 set -u
@@ -12,7 +13,7 @@ PY=/usr/bin/python3   # Debian's python3, with python3-redis and pytest
 
 DEPS="meson ninja-build gcc pkg-config liburing-dev libnuma-dev libxxhash-dev libmimalloc-dev libdpdk-dev
       redis-server redis-tools python3-redis python3-pytest python3-hypothesis
-      iproute2 ethtool iputils-ping iptables"
+      iproute2 ethtool iputils-ping iptables clang"
 missing=$(for p in $DEPS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
 	echo "== installing: $missing"
@@ -120,6 +121,32 @@ if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	run_unit build-asan
 	run_pytest "integration (ASan+UBSan build)" "$ROOT/build-asan/tessera-server" tests/integration
+else
+	count 0 1
+fi
+
+# libFuzzer targets (tests/fuzz/), each for a bounded time from its seed
+# corpus (copied: what a run adds stays out of the repository). A crash
+# leaves its input in the log's directory; keep it as a regression seed.
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+if CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+	for target in build-fuzz/tests/fuzz/fuzz_*; do
+		[ -x "$target" ] || continue
+		name=$(basename "$target")
+		corpus=$(mktemp -d)
+		cp tests/fuzz/corpus/"${name#fuzz_}"/* "$corpus"/ 2>/dev/null
+		echo "== fuzz $name (${FUZZ_SECONDS} s)"
+		log=$(mktemp)
+		if (cd "$(dirname "$log")" && "$ROOT/$target" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+			-max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus") >"$log" 2>&1; then
+			grep -E '^stat::number_of_executed_units' "$log" | sed 's/^/   /'
+			count 1 0
+		else
+			tail -n 40 "$log"
+			count 0 1
+		fi
+		rm -rf "$corpus" "$log"
+	done
 else
 	count 0 1
 fi
