@@ -131,7 +131,7 @@ fi
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 if CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
 	for target in build-fuzz/tests/fuzz/fuzz_*; do
-		[ -x "$target" ] || continue
+		[ -f "$target" ] && [ -x "$target" ] || continue
 		name=$(basename "$target")
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/"${name#fuzz_}"/* "$corpus"/ 2>/dev/null
