@@ -287,8 +287,11 @@ static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 		return;
 	}
 	/* Replies that came meanwhile, or a close that waited for this send:
-	 * the next shard_flush_output() takes them. */
-	client_mark_dirty(cn->client);
+	 * the next shard_flush_output() takes them. Most completions find
+	 * neither, and add nothing to the walk. */
+	struct client *c = cn->client;
+	if (buf_live(&c->out) || c->close_asap || c->input_ended)
+		client_mark_dirty(c);
 }
 
 static void on_event(struct uring_shard *us, struct io_uring_cqe *cqe)

@@ -57,11 +57,12 @@ fail:
 static void release_messages_in_flight(struct engine *eng)
 {
 	void *burst[64];
+	const unsigned burst_max = sizeof(burst) / sizeof(burst[0]);
 	for (unsigned i = 0; i < eng->nshards; i++) {
 		struct shard *sh = eng->shards[i];
 		for (unsigned j = 0; j < eng->nshards; j++) {
 			unsigned n;
-			while (sh->ring_in[j] && (n = spsc_ring_dequeue_burst(sh->ring_in[j], burst, 64)) > 0)
+			while (sh->ring_in[j] && (n = spsc_ring_dequeue_burst(sh->ring_in[j], burst, burst_max)) > 0)
 				for (unsigned k = 0; k < n; k++)
 					shard_msg_release(eng->shards[j], burst[k]);
 			struct msg_outbox *ob = &sh->outbox[j];
@@ -86,16 +87,25 @@ static void free_clients(struct shard *sh)
 	pending_pool_free(sh);
 }
 
+static bool engine_is_whole(const struct engine *eng)
+{
+	if (!eng->shards)
+		return false;
+	for (unsigned i = 0; i < eng->nshards; i++)
+		if (!eng->shards[i])
+			return false;
+	return true;
+}
+
 /* In passes, while every shard still exists: a job may answer a message
  * of another shard, and a message belongs to the shard that sent it. */
 void engine_destroy(struct engine *eng)
 {
 	if (!eng)
 		return;
-	bool complete = eng->shards != NULL;
-	for (unsigned i = 0; complete && i < eng->nshards; i++)
-		complete = eng->shards[i] != NULL;
-	if (complete) {
+	/* An engine_create() that failed part-way has no clients, jobs or
+	 * messages yet: only its shards to free. */
+	if (engine_is_whole(eng)) {
 		for (unsigned i = 0; i < eng->nshards; i++)
 			while (shard_run_jobs(eng->shards[i]))
 				; /* finish sliced work: it owns replies and memory */
