@@ -216,11 +216,9 @@ static unsigned receive(struct dpdk_state *st, struct dpdk_shard *ds)
 	return total;
 }
 
-static void publish_figures(struct dpdk_shard *ds)
+/* Copies the stack's counters where INFO, on any shard, reads them. */
+static void write_figures(struct dpdk_shard *ds)
 {
-	if ((uint64_t)ds->sh->now_ms - ds->published_ms < PUBLISH_MS)
-		return;
-	ds->published_ms = (uint64_t)ds->sh->now_ms;
 	const struct net_stats *n = &ds->net.stats;
 	const struct tcp_stats *t = &ds->net.tcp.stats;
 	struct dataplane_figures *f = &ds->figures;
@@ -289,6 +287,14 @@ static const struct figure_field tcp_fields[] = {
 	FIELD("challenge_acks_suppressed", challenge_acks_suppressed),
 };
 
+static void publish_figures(struct dpdk_shard *ds)
+{
+	if ((uint64_t)ds->sh->now_ms - ds->published_ms < PUBLISH_MS)
+		return;
+	ds->published_ms = (uint64_t)ds->sh->now_ms;
+	write_figures(ds);
+}
+
 static void append_figures(struct buf *out, const char *label, const struct dataplane_figures *f,
 			   const struct figure_field *fields, size_t nfields)
 {
@@ -303,9 +309,10 @@ static void append_figures(struct buf *out, const char *label, const struct data
 	buf_append(out, "\r\n", 2);
 }
 
-static void dpdk_info(struct engine *eng, struct buf *out)
+static void dpdk_info(struct engine *eng, unsigned caller, struct buf *out)
 {
 	struct dpdk_state *st = eng->dataplane;
+	write_figures(&st->shards[caller]);
 	buf_append_str(out, st->port.rss ? "dataplane:dpdk\r\nport_rss:yes\r\n"
 					 : "dataplane:dpdk\r\nport_rss:no\r\n");
 	for (unsigned i = 0; i < eng->nshards; i++) {

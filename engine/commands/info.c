@@ -163,11 +163,12 @@ static void section_shards(struct buf *b, struct engine *eng)
 	}
 }
 
-static void section_dataplane(struct buf *b, struct engine *eng)
+static void section_dataplane(struct buf *b, struct shard *sh)
 {
+	struct engine *eng = sh->engine;
 	buf_append_str(b, "# Dataplane\r\n");
 	if (eng->dataplane_info)
-		eng->dataplane_info(eng, b);
+		eng->dataplane_info(eng, sh->id, b);
 	else
 		buf_append_str(b, "dataplane:kernel\r\n");
 }
@@ -217,7 +218,7 @@ void cmd_info(struct cmd_ctx *ctx)
 		case SEC_STATS: section_stats(&b, &t); break;
 		case SEC_KEYSPACE: section_keyspace(&b, &t); break;
 		case SEC_SHARDS: section_shards(&b, eng); break;
-		case SEC_DATAPLANE: section_dataplane(&b, eng); break;
+		case SEC_DATAPLANE: section_dataplane(&b, ctx->sh); break;
 		default: plain[i](&b); break;
 		}
 	}
