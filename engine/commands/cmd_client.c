@@ -232,7 +232,7 @@ static void client_broadcast(struct cmd_ctx *ctx, cmd_handler exec, pending_done
 	char id[24];
 	int n = snprintf(id, sizeof(id), "%llu", (unsigned long long)ctx->client->id);
 	struct arg argv[ctx->argc + 1];
-	argv[0] = (struct arg){ id, (size_t)n };
+	argv[0] = (struct arg){ .p = id, .len = (size_t)n };
 	memcpy(argv + 1, ctx->argv, (size_t)ctx->argc * sizeof(struct arg));
 	for (unsigned t = 0; t < sh->nshards; t++)
 		pending_submit(sh, p, t, t, exec, ctx->argc + 1, argv);
@@ -289,7 +289,7 @@ static void client_list_or_kill(struct cmd_ctx *ctx, bool kill)
 	char id[24];
 	int n = snprintf(id, sizeof(id), "%llu", (unsigned long long)ctx->client->id);
 	struct arg argv[ctx->argc + 1];
-	argv[0] = (struct arg){ id, (size_t)n };
+	argv[0] = (struct arg){ .p = id, .len = (size_t)n };
 	memcpy(argv + 1, ctx->argv, (size_t)ctx->argc * sizeof(struct arg));
 	/* Validate here so that a bad filter answers once, not once per shard. */
 	struct cmd_ctx check = *ctx;

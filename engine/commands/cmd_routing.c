@@ -40,7 +40,7 @@ static void rename_submit_take(struct shard *sh, struct pending *p)
 {
 	int argc;
 	struct arg *a = pending_saved_args(p, &argc);
-	struct arg take[2] = { { "__take", 6 }, a[1] };
+	struct arg take[2] = { ARG_LITERAL("__take"), a[1] };
 	p->phase = RENAME_TAKE;
 	pending_submit(sh, p, PART_SRC, key_shard(sh, a[1].p, a[1].len), cmd_internal_take, 2, take);
 }
@@ -60,13 +60,14 @@ static bool rename_submit_put(struct shard *sh, struct pending *p)
 	char *nl = memchr(val, '\n', vlen_field);
 	if (val[0] != '$' || !nl)
 		return false;
-	struct arg value = { nl + 1, vlen_field - (size_t)(nl + 1 - val) - 2 };
+	struct arg value = { .p = nl + 1, .len = vlen_field - (size_t)(nl + 1 - val) - 2 };
 	const char *exp = val + vlen_field;
 	char *exp_end = memchr(exp, '\r', buf_live(b) - head - vlen_field);
 	if (exp[0] != ':' || !exp_end)
 		return false;
 	struct arg put[5] = {
-		{ "__put", 5 }, a[2], value, { (char *)exp + 1, (size_t)(exp_end - exp - 1) }, { "0", 1 },
+		ARG_LITERAL("__put"), a[2], value,
+		{ .p = (char *)exp + 1, .len = (size_t)(exp_end - exp - 1) }, ARG_LITERAL("0"),
 	};
 	p->phase = RENAME_PUT;
 	/* PUT copies its arguments (message or inline run) before TAKE's reply
@@ -144,7 +145,7 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 	} else {
 		/* RENAMENX must fail without touching the source when the
 		 * destination exists, so it asks both shards first. */
-		struct arg ex_src[2] = { { "exists", 6 }, *src }, ex_dst[2] = { { "exists", 6 }, *dst };
+		struct arg ex_src[2] = { ARG_LITERAL("exists"), *src }, ex_dst[2] = { ARG_LITERAL("exists"), *dst };
 		p->phase = RENAME_CHECK;
 		pending_submit(sh, p, PART_SRC, s1, count_existing_keys, 2, ex_src);
 		pending_submit(sh, p, PART_DST, s2, count_existing_keys, 2, ex_dst);
@@ -183,7 +184,7 @@ static void msetnx_done(struct shard *sh, struct pending *p)
 		}
 		int argc;
 		struct arg *a = pending_saved_args(p, &argc);
-		struct arg mset_name = { "mset", 4 };
+		struct arg mset_name = ARG_LITERAL("mset");
 		struct arg name = a[0];
 		a[0] = mset_name;
 		p->phase = MSETNX_SET;
@@ -251,7 +252,7 @@ static void scan_submit(struct shard *sh, struct pending *p, uint64_t cursor)
 	char text[24];
 	int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)cursor);
 	struct arg saved = a[1];
-	a[1] = (struct arg){ text, (size_t)n };
+	a[1] = (struct arg){ .p = text, .len = (size_t)n };
 	p->phase = (int)scan_cursor_shard(cursor) % (int)sh->nshards;
 	pending_submit(sh, p, 0, (unsigned)p->phase, cmd_scan_shard, argc, a);
 	a[1] = saved;
@@ -270,7 +271,8 @@ static bool scan_reply_parts(struct buf *b, uint64_t *cursor, long long *nkeys, 
 	const char *nl = memchr(p + head, '\n', cur_len);
 	if (!cur_len || !nl)
 		return false;
-	struct arg text = { (char *)nl + 1, cur_len - (size_t)(nl + 1 - (p + head)) - 2 };
+	struct arg text = { .p = (char *)nl + 1,
+			    .len = cur_len - (size_t)(nl + 1 - (p + head)) - 2 };
 	if (!scan_parse_cursor(&text, cursor))
 		return false;
 	size_t at = head + cur_len, keys_head;

@@ -16,6 +16,9 @@
 
 static void process_query(struct client *c);
 
+/* Arguments a connection's parser keeps room for between commands. */
+#define ARGV_KEPT 1024
+
 /* ---- running one command ------------------------------------------------ */
 
 static void reply_unknown_command(struct buf *out, const struct arg *argv, int argc)
@@ -108,7 +111,7 @@ static size_t process_buffer(struct client *c, char *data, size_t len)
 		size_t used, need;
 		const char *err;
 		lim.authenticated = c->authenticated;
-		enum parse_status st = resp_parse_request(data + pos, len - pos, &lim, &sh->argv,
+		enum parse_status st = resp_parse_request(&c->parser, data + pos, len - pos, &lim,
 							  &used, &need, &err);
 		if (st == PARSE_INCOMPLETE) {
 			c->query_need = need;
@@ -121,8 +124,12 @@ static size_t process_buffer(struct client *c, char *data, size_t len)
 			break;
 		}
 		pos += used;
-		if (st == PARSE_COMMAND)
-			run_command(c, sh->argv.v, sh->argv.argc);
+		if (st == PARSE_COMMAND) {
+			run_command(c, c->parser.argv.v, c->parser.argv.argc);
+			/* One huge request leaves no huge argv behind. */
+			if (c->parser.argv.cap > ARGV_KEPT)
+				argv_vec_free(&c->parser.argv);
+		}
 	}
 	c->processing = false;
 	c->last_ms = sh->now_ms;
@@ -138,6 +145,7 @@ static bool query_over_limit(struct client *c)
 	/* Redis closes such a client without a reply. */
 	c->close_asap = true;
 	buf_free(&c->query);
+	request_parser_reset(&c->parser);
 	client_mark_dirty(c);
 	return true;
 }
@@ -148,8 +156,10 @@ static void process_query(struct client *c)
 		return;
 	size_t used = process_buffer(c, c->query.data + c->query.start, buf_live(&c->query));
 	buf_consume(&c->query, used);
-	if (c->close_asap)
+	if (c->close_asap) {
 		buf_free(&c->query);
+		request_parser_reset(&c->parser);
+	}
 }
 
 void client_input_ended(struct client *c)

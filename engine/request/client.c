@@ -85,6 +85,7 @@ static void client_free(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	buf_free(&c->query);
+	request_parser_free(&c->parser);
 	buf_free(&c->out);
 	free(c->name);
 	free(c->lib_name);
@@ -120,7 +121,8 @@ uint64_t clients_memory_bytes(const struct shard *sh)
 {
 	uint64_t bytes = 0;
 	for (const struct client *c = sh->clients; c; c = c->next)
-		bytes += sizeof(*c) + c->query.cap + c->out.cap;
+		bytes += sizeof(*c) + c->query.cap + c->out.cap +
+			 (uint64_t)c->parser.argv.cap * sizeof(struct arg);
 	return bytes;
 }
 

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "resp/buf.h"
+#include "resp/resp_parse.h"
 #include "shard/shard.h"
 
 struct pending;
@@ -38,6 +39,7 @@ struct client {
 	int fd;
 	struct buf query;            /* bytes of an incomplete request */
 	size_t query_need;           /* don't re-parse before this many bytes */
+	struct request_parser parser;/* the request in c->query, parsed so far */
 	struct buf out;
 	struct pending *pend_head, *pend_tail;
 	int inflight;                /* parts on other shards */

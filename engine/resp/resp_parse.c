@@ -190,15 +190,17 @@ bool split_args_inplace(char *p, char *end, struct argv_vec *argv)
 	}
 }
 
-static enum parse_status parse_inline(char *data, size_t len, struct argv_vec *argv,
+static enum parse_status parse_inline(struct request_parser *rp, char *data, size_t len,
 				      size_t *consumed, size_t *need, const char **error)
 {
-	char *nl = memchr(data, '\n', len);
+	/* The first rp->pos bytes were searched by an earlier call. */
+	char *nl = memchr(data + rp->pos, '\n', len - rp->pos);
 	if (!nl) {
 		if (len > PROTO_INLINE_MAX_SIZE) {
 			*error = "too big inline request";
 			return PARSE_ERROR;
 		}
+		rp->pos = len;
 		*need = len + 1;
 		return PARSE_INCOMPLETE;
 	}
@@ -212,42 +214,44 @@ static enum parse_status parse_inline(char *data, size_t len, struct argv_vec *a
 		*error = "NUL byte in inline request";
 		return PARSE_ERROR;
 	}
-	if (!split_args_inplace(data, end, argv)) {
+	if (!split_args_inplace(data, end, &rp->argv)) {
 		*error = "unbalanced quotes in request";
 		return PARSE_ERROR;
 	}
-	return argv->argc == 0 ? PARSE_SKIP : PARSE_COMMAND;
+	return rp->argv.argc == 0 ? PARSE_SKIP : PARSE_COMMAND;
 }
 
 /* ---- multibulk ---------------------------------------------------------- */
 
 /* Find the CRLF-terminated count line that starts at data[pos] (after the
- * type byte). Returns 1 with *line_end at the '\r', 0 if incomplete, or -1 if
+ * type byte), searching from data[from]. Returns 1 with *line_end at the
+ * '\r', 0 if incomplete (*line_end: where a later search may start), or -1 if
  * the line is already too long to be a count. */
-static int find_count_line(const char *data, size_t len, size_t pos, size_t *line_end)
+static int find_count_line(const char *data, size_t len, size_t pos, size_t from,
+			   size_t *line_end)
 {
-	const char *cr = memchr(data + pos, '\r', len - pos);
-	if (!cr)
+	const char *cr = memchr(data + from, '\r', len - from);
+	if (!cr) {
+		*line_end = len;
 		return len - pos > PROTO_INLINE_MAX_SIZE ? -1 : 0;
-	size_t at = (size_t)(cr - data);
-	if (at + 1 >= len)
-		return 0; /* the '\n' has not arrived */
-	*line_end = at;
-	return 1;
+	}
+	*line_end = (size_t)(cr - data);
+	return *line_end + 1 < len ? 1 : 0; /* 0: the '\n' has not arrived */
 }
 
-static enum parse_status parse_multibulk(char *data, size_t len,
-					 const struct parse_limits *lim,
-					 struct argv_vec *argv, size_t *consumed,
-					 size_t *need, const char **error)
+/* The "*<count>\r\n" line: sets rp->count and rp->pos past it. */
+static enum parse_status parse_count(struct request_parser *rp, char *data, size_t len,
+				     const struct parse_limits *lim, size_t *consumed,
+				     size_t *need, const char **error)
 {
 	size_t line_end;
-	int found = find_count_line(data, len, 0, &line_end);
+	int found = find_count_line(data, len, 0, rp->pos ? rp->pos : 1, &line_end);
 	if (found < 0) {
 		*error = "too big mbulk count string";
 		return PARSE_ERROR;
 	}
 	if (found == 0) {
+		rp->pos = line_end;
 		*need = len + 1;
 		return PARSE_INCOMPLETE;
 	}
@@ -260,72 +264,126 @@ static enum parse_status parse_multibulk(char *data, size_t len,
 		*error = "unauthenticated multibulk length";
 		return PARSE_ERROR;
 	}
-	size_t pos = line_end + 2;
 	if (count <= 0) {
-		*consumed = pos;
+		*consumed = line_end + 2;
 		return PARSE_SKIP;
 	}
-	for (long long i = 0; i < count; i++) {
-		if (pos >= len) {
-			*need = pos + 1;
-			return PARSE_INCOMPLETE;
-		}
-		found = find_count_line(data, len, pos, &line_end);
-		if (found < 0) {
-			*error = "too big bulk count string";
-			return PARSE_ERROR;
-		}
-		if (found == 0) {
-			*need = len + 1;
-			return PARSE_INCOMPLETE;
-		}
-		if (data[pos] != '$') {
-			static __thread char msg[32];
-			memcpy(msg, "expected '$', got ' '", 22);
-			msg[19] = data[pos];
-			*error = msg;
-			return PARSE_ERROR;
-		}
-		long long blen;
-		if (!parse_ll(data + pos + 1, line_end - pos - 1, &blen) || blen < 0 ||
-		    blen > lim->max_bulk_len) {
-			*error = "invalid bulk length";
-			return PARSE_ERROR;
-		}
-		if (blen > 16384 && !lim->authenticated) {
-			*error = "unauthenticated bulk length";
-			return PARSE_ERROR;
-		}
-		pos = line_end + 2;
-		if (len - pos < (size_t)blen + 2) {
-			*need = pos + (size_t)blen + 2;
-			return PARSE_INCOMPLETE;
-		}
-		if (!argv_push(argv, data + pos, (size_t)blen)) {
-			*error = "out of memory";
-			return PARSE_ERROR;
-		}
-		pos += (size_t)blen + 2;
+	rp->count = count;
+	rp->pos = line_end + 2;
+	return PARSE_COMMAND; /* a count: go on to the arguments */
+}
+
+/* One "$<len>\r\n<bytes>\r\n" at rp->pos, appended to rp->argv. */
+static enum parse_status parse_bulk(struct request_parser *rp, char *data, size_t len,
+				    const struct parse_limits *lim, size_t *need,
+				    const char **error)
+{
+	size_t pos = rp->pos, line_end;
+	if (pos >= len) {
+		*need = pos + 1;
+		return PARSE_INCOMPLETE;
 	}
-	*consumed = pos;
+	int found = find_count_line(data, len, pos, pos, &line_end);
+	if (found < 0) {
+		*error = "too big bulk count string";
+		return PARSE_ERROR;
+	}
+	if (found == 0) {
+		*need = len + 1;
+		return PARSE_INCOMPLETE;
+	}
+	if (data[pos] != '$') {
+		static __thread char msg[32];
+		memcpy(msg, "expected '$', got ' '", 22);
+		msg[19] = data[pos];
+		*error = msg;
+		return PARSE_ERROR;
+	}
+	long long blen;
+	if (!parse_ll(data + pos + 1, line_end - pos - 1, &blen) || blen < 0 ||
+	    blen > lim->max_bulk_len) {
+		*error = "invalid bulk length";
+		return PARSE_ERROR;
+	}
+	if (blen > 16384 && !lim->authenticated) {
+		*error = "unauthenticated bulk length";
+		return PARSE_ERROR;
+	}
+	pos = line_end + 2;
+	if (len - pos < (size_t)blen + 2) {
+		*need = pos + (size_t)blen + 2;
+		return PARSE_INCOMPLETE;
+	}
+	struct argv_vec *a = &rp->argv;
+	if (a->argc == a->cap && !argv_vec_reserve(a, a->argc + 1)) {
+		*error = "out of memory";
+		return PARSE_ERROR;
+	}
+	/* An offset: the bytes may move before the request is complete. */
+	a->v[a->argc].off = pos;
+	a->v[a->argc].len = (size_t)blen;
+	a->argc++;
+	rp->pos = pos + (size_t)blen + 2;
 	return PARSE_COMMAND;
 }
 
-enum parse_status resp_parse_request(char *data, size_t len,
-				     const struct parse_limits *lim,
-				     struct argv_vec *argv, size_t *consumed,
+static enum parse_status parse_multibulk(struct request_parser *rp, char *data, size_t len,
+					 const struct parse_limits *lim, size_t *consumed,
+					 size_t *need, const char **error)
+{
+	enum parse_status st;
+	if (rp->count == 0) {
+		st = parse_count(rp, data, len, lim, consumed, need, error);
+		if (st != PARSE_COMMAND || rp->count == 0)
+			return st;
+	}
+	while (rp->argv.argc < rp->count) {
+		st = parse_bulk(rp, data, len, lim, need, error);
+		if (st != PARSE_COMMAND)
+			return st;
+	}
+	struct argv_vec *a = &rp->argv;
+	for (int i = 0; i < a->argc; i++)
+		a->v[i].p = data + a->v[i].off;
+	*consumed = rp->pos;
+	return PARSE_COMMAND;
+}
+
+enum parse_status resp_parse_request(struct request_parser *rp, char *data, size_t len,
+				     const struct parse_limits *lim, size_t *consumed,
 				     size_t *need, const char **error)
 {
-	argv->argc = 0;
 	*consumed = 0;
 	*need = 0;
+	if (rp->pos > len)
+		request_parser_reset(rp); /* not the request it had begun */
+	if (rp->count == 0)
+		rp->argv.argc = 0;
 	if (len == 0) {
 		*need = 1;
 		return PARSE_INCOMPLETE;
 	}
-	if (data[0] == '*')
-		return parse_multibulk(data, len, lim, argv, consumed, need, error);
-	return parse_inline(data, len, argv, consumed, need, error);
+	enum parse_status st = data[0] == '*'
+		? parse_multibulk(rp, data, len, lim, consumed, need, error)
+		: parse_inline(rp, data, len, consumed, need, error);
+	if (st != PARSE_INCOMPLETE) {
+		rp->count = 0;
+		rp->pos = 0;
+	}
+	return st;
+}
+
+void request_parser_reset(struct request_parser *rp)
+{
+	rp->argv.argc = 0;
+	rp->count = 0;
+	rp->pos = 0;
+}
+
+void request_parser_free(struct request_parser *rp)
+{
+	argv_vec_free(&rp->argv);
+	request_parser_reset(rp);
 }
 
 bool arg_is(const struct arg *a, const char *lower)

@@ -1,14 +1,17 @@
 /* Request parser: RESP multibulk ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") and inline
  * commands ("GET k\r\n"), with Redis 7.0's limits and protocol error texts.
  *
- * The parser is stateless: it parses one complete command from the front of a
- * buffer or says how many bytes it needs first. A command split across reads is
- * parsed again from its start when more bytes arrive; `need` lets the caller
- * skip that until a large bulk has fully arrived.
+ * A request_parser parses one complete command from the front of a buffer or
+ * says how many bytes it needs first. A command cut short by the end of the
+ * input is not parsed again from its start when more bytes arrive: the parser
+ * keeps how far it got (the arguments so far, as offsets), so a request that
+ * arrives in N reads costs O(bytes), not O(arguments x N). `need` lets the
+ * caller skip calls until a large bulk has fully arrived.
  *
- * Argument bytes are borrowed from the input buffer: argv[i].p points into
- * `data`, valid until the caller consumes those bytes. Inline arguments with
- * quotes are unescaped in place, which is why `data` is not const.
+ * Argument bytes are borrowed from the input buffer: once a command is
+ * parsed, argv[i].p points into `data`, valid until the caller consumes those
+ * bytes. Inline arguments with quotes are unescaped in place, which is why
+ * `data` is not const.
  */
 #ifndef TESSERA_RESP_PARSE_H
 #define TESSERA_RESP_PARSE_H
@@ -19,9 +22,15 @@
 #include "resp/buf.h"
 
 struct arg {
-	char *p;
+	union {
+		char *p;
+		size_t off;   /* from the request's first byte, while it is parsed */
+	};
 	size_t len;
 };
+
+/* A struct arg for a string literal. */
+#define ARG_LITERAL(s) ((struct arg){ .p = (char *)(s), .len = sizeof(s) - 1 })
 
 /* A growable argv owned by whoever parses (one per shard): reused for every
  * command so that parsing allocates nothing in the steady state. */
@@ -58,10 +67,24 @@ enum parse_status {
 /* Redis's cap on a multibulk count (it also caps at INT_MAX). */
 #define PROTO_MAX_MULTIBULK (1024 * 1024)
 
-enum parse_status resp_parse_request(char *data, size_t len,
-				     const struct parse_limits *lim,
-				     struct argv_vec *argv, size_t *consumed,
+/* One per connection: the command last parsed, or the part of one under
+ * way. Zero-initialised is ready; request_parser_free() releases it. */
+struct request_parser {
+	struct argv_vec argv;
+	long long count;   /* a multibulk's declared count; 0: none under way */
+	size_t pos;        /* parsed so far: where the next bulk header starts, or,
+			    * with no count yet, bytes seen without a line end */
+};
+
+/* Parse the request at data[0..len). After PARSE_INCOMPLETE the next call
+ * must pass the same request from its first byte (it may have moved) with
+ * at least as many bytes; any other result starts afresh, and so does a
+ * caller that drops the request (request_parser_reset). */
+enum parse_status resp_parse_request(struct request_parser *rp, char *data, size_t len,
+				     const struct parse_limits *lim, size_t *consumed,
 				     size_t *need, const char **error);
+void request_parser_reset(struct request_parser *rp);
+void request_parser_free(struct request_parser *rp);
 
 /* Split a line into arguments with Redis's quoting rules (".." with
  * escapes, '..'), unescaping in place; false for unbalanced quotes. Used for

@@ -89,7 +89,6 @@ void shard_destroy(struct shard *sh)
 	if (!sh)
 		return;
 	keyspace_free(&sh->ks);
-	argv_vec_free(&sh->argv);
 	argv_vec_free(&sh->split_argv);
 	if (sh->ring_out)
 		for (unsigned j = 0; j < sh->nshards; j++)
@@ -133,6 +132,6 @@ void shard_woke(struct shard *sh)
 
 uint64_t shard_state_bytes(const struct shard *sh)
 {
-	return sizeof(*sh) + (uint64_t)sh->argv.cap * sizeof(struct arg) +
+	return sizeof(*sh) + (uint64_t)sh->split_argv.cap * sizeof(struct arg) +
 	       (uint64_t)sh->msg_pool_count * sizeof(struct shard_msg);
 }

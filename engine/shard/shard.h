@@ -73,7 +73,6 @@ struct shard {
 	struct engine *engine;
 
 	struct keyspace ks;
-	struct argv_vec argv;        /* scratch argv for parsing */
 	struct argv_vec split_argv;  /* scratch argv for one shard's part of a command */
 	int64_t now_ms;              /* cached per loop iteration */
 	uint64_t iteration_start_us; /* shard_monotonic_us() at shard_update_clock */

@@ -2,8 +2,9 @@
  * any bytes, as a client could send them.
  *
  * The input is parsed twice: whole, and as a connection receives it, in
- * pieces cut where the input's first 8 bytes say, re-parsing only once
- * `need` bytes are there (as loop/client_input.c does). Both must see the
+ * pieces cut where the input's first 8 bytes say, going on with a request
+ * cut short only once `need` bytes are there, each time from a fresh copy
+ * (as loop/client_input.c does, whose buffer moves as it grows). Both must see the
  * same commands and end the same way (incomplete, or the same error), the
  * parser must take no more than it was given, and an incomplete request
  * must need more than it has. Inputs stay below PROTO_INLINE_MAX_SIZE
@@ -44,14 +45,15 @@ static void note_command(struct transcript *t, const struct argv_vec *av)
  * bytes used, and stops at an incomplete request (its need in *need) or an
  * error (recorded in t). */
 static size_t parse_front(char *data, size_t len, const struct parse_limits *lim,
-			  struct argv_vec *av, struct transcript *t, size_t *need)
+			  struct request_parser *rp, struct transcript *t, size_t *need)
 {
 	size_t pos = 0;
 	*need = 0;
 	while (pos < len) {
 		size_t used = 0, want = 0;
 		const char *err = NULL;
-		enum parse_status st = resp_parse_request(data + pos, len - pos, lim, av, &used, &want, &err);
+		enum parse_status st = resp_parse_request(rp, data + pos, len - pos, lim, &used, &want,
+							  &err);
 		if (st == PARSE_INCOMPLETE) {
 			check(want > len - pos);
 			*need = want;
@@ -66,7 +68,7 @@ static size_t parse_front(char *data, size_t len, const struct parse_limits *lim
 		}
 		check(used > 0 && used <= len - pos);
 		if (st == PARSE_COMMAND)
-			note_command(t, av);
+			note_command(t, &rp->argv);
 		pos += used;
 	}
 	t->end = PARSE_SKIP; /* everything used */
@@ -74,19 +76,21 @@ static size_t parse_front(char *data, size_t len, const struct parse_limits *lim
 }
 
 static void parse_whole(const uint8_t *in, size_t len, const struct parse_limits *lim,
-			struct argv_vec *av, struct transcript *t)
+			struct request_parser *rp, struct transcript *t)
 {
 	char *copy = malloc(len ? len : 1); /* exact size: ASan sees any overread */
 	memcpy(copy, in, len);
 	size_t need;
-	parse_front(copy, len, lim, av, t, &need);
+	request_parser_reset(rp);
+	parse_front(copy, len, lim, rp, t, &need);
 	free(copy);
 }
 
 static void parse_in_pieces(const uint8_t *in, size_t len, uint64_t cuts,
-			    const struct parse_limits *lim, struct argv_vec *av,
+			    const struct parse_limits *lim, struct request_parser *rp,
 			    struct transcript *t)
 {
+	request_parser_reset(rp);
 	struct buf pending = { 0 };
 	size_t at = 0, need = 0;
 	t->end = PARSE_SKIP;
@@ -103,7 +107,7 @@ static void parse_in_pieces(const uint8_t *in, size_t len, uint64_t cuts,
 		size_t n = buf_live(&pending);
 		char *copy = malloc(n);
 		memcpy(copy, buf_head(&pending), n);
-		size_t used = parse_front(copy, n, lim, av, t, &need);
+		size_t used = parse_front(copy, n, lim, rp, t, &need);
 		free(copy);
 		buf_consume(&pending, used);
 	}
@@ -123,16 +127,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= PROTO_INLINE_MAX_SIZE)
 		return 0;
 	struct parse_limits lim = { .max_bulk_len = 512LL << 20, .authenticated = !(cuts & 1) };
-	struct argv_vec av = { 0 };
+	struct request_parser rp = { 0 };
 	struct transcript whole = { 0 }, pieces = { 0 };
-	parse_whole(data, size, &lim, &av, &whole);
-	parse_in_pieces(data, size, cuts >> 1, &lim, &av, &pieces);
+	parse_whole(data, size, &lim, &rp, &whole);
+	parse_in_pieces(data, size, cuts >> 1, &lim, &rp, &pieces);
 	check(buf_live(&whole.seen) == buf_live(&pieces.seen));
 	check(memcmp(buf_head(&whole.seen), buf_head(&pieces.seen), buf_live(&whole.seen)) == 0);
 	check(whole.end == pieces.end);
 	check(whole.end != PARSE_ERROR || strcmp(whole.error, pieces.error) == 0);
 	buf_free(&whole.seen);
 	buf_free(&pieces.seen);
-	argv_vec_free(&av);
+	request_parser_free(&rp);
 	return 0;
 }

@@ -255,7 +255,7 @@ static void run_as(struct client *c, const struct command *entry, int argc, stru
 
 static struct arg arg_str(const char *s)
 {
-	return (struct arg){ (char *)s, strlen(s) };
+	return (struct arg){ .p = (char *)s, .len = strlen(s) };
 }
 
 TEST(test_renamed_msetnx_names_itself_in_its_arity_error)

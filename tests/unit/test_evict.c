@@ -817,7 +817,8 @@ TEST(test_a_write_that_would_cross_the_budget_is_refused_so_none_ends_over_it)
 	for (unsigned i = 0; i < 40; i++) {
 		char key[32];
 		int n = snprintf(key, sizeof(key), "new:%u", i);
-		struct arg argv[3] = { { "set", 3 }, { key, (size_t)n }, { value_bytes, VALUE_LEN } };
+		struct arg argv[3] = { ARG_LITERAL("set"), { .p = key, .len = (size_t)n },
+				       { .p = value_bytes, .len = VALUE_LEN } };
 		struct buf out = { 0 };
 		struct cmd_ctx ctx = { .sh = sh, .argc = 3, .argv = argv, .out = &out, .resp = 2 };
 		shard_execute(&ctx, put_handler, CMD_WRITE | CMD_DENYOOM);

@@ -69,8 +69,10 @@ static void window_free(struct window *w)
 static const struct parse_limits AUTHED = { 512LL * 1024 * 1024, true };
 static const struct parse_limits UNAUTHED = { 512LL * 1024 * 1024, false };
 
-/* One argv for the whole file, as a shard reuses one for every command. */
-static struct argv_vec g_argv;
+/* One parser for the whole file, as a connection reuses one for every
+ * command. */
+static struct request_parser g_parser;
+#define g_argv (g_parser.argv)
 
 struct parsed {
 	enum parse_status st;
@@ -79,12 +81,21 @@ struct parsed {
 	const char *error;
 };
 
-static struct parsed parse(char *data, size_t len, const struct parse_limits *lim)
+/* Go on with the request the last call left incomplete, as a connection
+ * does when more bytes arrive (data may have moved meanwhile). */
+static struct parsed parse_on(char *data, size_t len, const struct parse_limits *lim)
 {
 	struct parsed r = { .error = NULL };
 
-	r.st = resp_parse_request(data, len, lim, &g_argv, &r.consumed, &r.need, &r.error);
+	r.st = resp_parse_request(&g_parser, data, len, lim, &r.consumed, &r.need, &r.error);
 	return r;
+}
+
+/* Parse a request from its first byte. */
+static struct parsed parse(char *data, size_t len, const struct parse_limits *lim)
+{
+	request_parser_reset(&g_parser);
+	return parse_on(data, len, lim);
 }
 
 /* Parse a literal from a private, exactly sized copy. */
@@ -135,31 +146,40 @@ static bool args_are(const struct want *w, int n, const char *base, size_t len)
 	return ok;
 }
 
-/* Feed a request one byte at a time, re-parsing from the start each time as
- * the server does: every proper prefix must be PARSE_INCOMPLETE with a `need`
- * that promises progress without asking for bytes past the frame (a client
- * that sends one command and waits would otherwise hang), and the whole
- * frame must give `st` with these arguments, consuming exactly all of it. */
+/* Feed a request one byte at a time, each time from a fresh copy (the bytes
+ * move, as a connection's buffer does when it grows): every proper prefix
+ * must be PARSE_INCOMPLETE with a `need` that promises progress without
+ * asking for bytes past the frame (a client that sends one command and waits
+ * would otherwise hang), and the whole frame must give `st` with these
+ * arguments, consuming exactly all of it. */
 static bool request_split_ok(const char *bytes, size_t n, const struct parse_limits *lim,
 			     enum parse_status st, const struct want *w, int nw)
 {
 	struct window win = window_new(bytes, n);
 	bool ok = true;
 
+	request_parser_reset(&g_parser);
 	for (size_t k = 0; k < n && ok; k++) {
-		struct parsed r = parse(window_show(&win, k), k, lim);
+		struct window moved = window_new(bytes, n);
+		struct parsed r = parse_on(window_show(&moved, k), k, lim);
+		window_free(&moved);
 		if (r.st != PARSE_INCOMPLETE || r.need <= k || r.need > n) {
 			printf("    prefix of %zu/%zu bytes: status %d need %zu\n", k, n, r.st,
 			       r.need);
 			ok = false;
 		}
 	}
-	if (ok) {
+	/* The whole frame, going on from the prefixes, then from scratch (in a
+	 * fresh copy: inline arguments are unescaped in place). */
+	for (int scratch = 0; ok && scratch < 2; scratch++) {
+		window_free(&win);
+		win = window_new(bytes, n);
 		char *p = window_show(&win, n);
-		struct parsed r = parse(p, n, lim);
+		struct parsed r = scratch ? parse(p, n, lim) : parse_on(p, n, lim);
 		if (r.st != st || r.consumed != n) {
-			printf("    whole frame: status %d consumed %zu of %zu, error %s\n", r.st,
-			       r.consumed, n, r.error ? r.error : "(none)");
+			printf("    whole frame%s: status %d consumed %zu of %zu, error %s\n",
+			       scratch ? " from scratch" : "", r.st, r.consumed, n,
+			       r.error ? r.error : "(none)");
 			ok = false;
 		} else {
 			ok = args_are(w, nw, p, n);
@@ -460,7 +480,7 @@ static void transcript_add(struct buf *t, struct parsed r)
 static bool drain(struct window *w, size_t *pos, size_t avail, struct buf *t)
 {
 	for (;;) {
-		struct parsed r = parse(window_show(w, avail) + *pos, avail - *pos, &AUTHED);
+		struct parsed r = parse_on(window_show(w, avail) + *pos, avail - *pos, &AUTHED);
 		if (r.st == PARSE_INCOMPLETE)
 			return *pos == w->n ||
 			       (r.need > avail - *pos && r.need <= w->n - *pos);
@@ -469,6 +489,53 @@ static bool drain(struct window *w, size_t *pos, size_t avail, struct buf *t)
 		transcript_add(t, r);
 		*pos += r.consumed;
 	}
+}
+
+/* A request cut short goes on from where it stopped: the headers of the
+ * arguments already parsed are not read again (here they are spoiled before
+ * the rest arrives, and a parser that started over would call them invalid),
+ * so a request of A arguments arriving in N reads costs O(bytes), not
+ * O(A x N). The bytes move between reads, as a growing buffer's do. */
+TEST(test_a_request_cut_short_is_not_parsed_again_from_its_start)
+{
+	enum { ARGS = 1000 };
+	struct buf req = { 0 };
+	char item[32];
+	int n = snprintf(item, sizeof(item), "*%d\r\n$6\r\nEXISTS\r\n", ARGS + 1);
+	buf_append(&req, item, (size_t)n);
+	for (int i = 0; i < ARGS; i++) {
+		int klen = snprintf(item + 16, sizeof(item) - 16, "key:%d", i);
+		n = snprintf(item, 16, "$%d\r\n", klen);
+		buf_append(&req, item, (size_t)n);
+		buf_append(&req, item + 16, (size_t)klen);
+		buf_append(&req, "\r\n", 2);
+	}
+	size_t half = req.len / 2;
+	struct window w = window_new(req.data, half);
+	request_parser_reset(&g_parser);
+	struct parsed r = parse_on(window_show(&w, half), half, &AUTHED);
+	window_free(&w);
+	REQUIRE_TRUE(r.st == PARSE_INCOMPLETE);
+	int parsed_before = g_argv.argc;
+	EXPECT_TRUE(parsed_before > ARGS / 3);
+	REQUIRE_TRUE(g_parser.pos > 0 && g_parser.pos <= half);
+	for (size_t i = 1; i < g_parser.pos; i++) /* up to the argument it waits for */
+		if (req.data[i] == '$')
+			req.data[i] = '?';
+	w = window_new(req.data, req.len);
+	r = parse_on(window_show(&w, req.len), req.len, &AUTHED);
+	EXPECT_EQ_INT(r.st, PARSE_COMMAND);
+	EXPECT_EQ_UINT(r.consumed, req.len);
+	REQUIRE_TRUE(g_argv.argc == ARGS + 1);
+	EXPECT_EQ_MEM(g_argv.v[0].p, "EXISTS", 6);
+	EXPECT_TRUE(g_argv.v[0].p == w.p + 11);
+	EXPECT_EQ_MEM(g_argv.v[ARGS].p, "key:999", 7);
+	window_free(&w);
+	/* The same spoiled bytes from scratch are the error it avoided. */
+	w = window_new(req.data, req.len);
+	EXPECT_TRUE(parse(window_show(&w, req.len), req.len, &AUTHED).st == PARSE_ERROR);
+	window_free(&w);
+	buf_free(&req);
 }
 
 TEST(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands)
@@ -484,6 +551,7 @@ TEST(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands)
 	struct window w = window_new(stream, n);
 	size_t pos = 0;
 
+	request_parser_reset(&g_parser);
 	REQUIRE_TRUE(drain(&w, &pos, n, &expect) && pos == n);
 	window_free(&w);
 	static const char want[] = "C[3]GET[3]k\r\nC[4]PINGSC[3]SET[3]a b[2]A\nSC[4]PING";
@@ -495,6 +563,7 @@ TEST(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands)
 		bool ok;
 		w = window_new(stream, n);
 		pos = 0;
+		request_parser_reset(&g_parser);
 		ok = drain(&w, &pos, k, &got) && drain(&w, &pos, n, &got) && pos == n;
 		if (!ok || got.len != expect.len || memcmp(got.data, expect.data, got.len) != 0) {
 			printf("    first read of %zu bytes\n", k);
@@ -1241,6 +1310,7 @@ int main(void)
 	RUN(test_need_covers_the_whole_frame_while_a_big_last_bulk_arrives);
 	RUN(test_need_is_the_end_of_a_big_bulk_that_is_not_last);
 	RUN(test_pipelined_requests_parse_back_to_back);
+	RUN(test_a_request_cut_short_is_not_parsed_again_from_its_start);
 	RUN(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands);
 	RUN(test_multibulk_count_above_int_max_or_malformed_is_invalid_multibulk_length);
 	RUN(test_multibulk_count_above_ten_before_auth_is_unauthenticated_multibulk_length);
@@ -1281,6 +1351,6 @@ int main(void)
 	RUN(test_aggregate_header_rejects_non_aggregates_and_partial_lines);
 	RUN(test_aggregate_header_rejects_a_nul_type_byte);
 	RUN(test_map_count_too_big_to_double_is_not_a_whole_frame);
-	argv_vec_free(&g_argv);
+	request_parser_free(&g_parser);
 	return unit_summary();
 }
