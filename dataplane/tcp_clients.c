@@ -83,8 +83,15 @@ static void tcp_close_output(void *backend, struct client *c)
 	client_detach(c);
 }
 
+/* output_sink.reading: the peer's window closes while replies wait. */
+static void tcp_reading(void *backend, struct client *c, bool on)
+{
+	(void)backend;
+	tcp_set_receiving(c->conn, on);
+}
+
 static const struct output_sink tcp_sink = {
-	.send = tcp_send_output, .close = tcp_close_output,
+	.send = tcp_send_output, .close = tcp_close_output, .reading = tcp_reading,
 };
 
 void tcp_clients_flush(struct shard *sh)

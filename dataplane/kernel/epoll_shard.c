@@ -32,6 +32,7 @@ struct epoll_conn {
 	int fd;
 	bool want_write;             /* EPOLLOUT armed: the socket was full */
 	bool input_ended;            /* read returned 0: EPOLLIN no longer armed */
+	bool paused;                 /* backpressure: EPOLLIN off while replies wait */
 	struct client *client;
 };
 
@@ -76,11 +77,13 @@ static void accept_all(struct epoll_shard *es)
 }
 
 /* Returns false if the connection was closed. */
-/* EPOLLIN until the input ended, EPOLLOUT while the socket is full. Once
- * neither, only EPOLLHUP/EPOLLERR wake us: the peer's full close. */
+/* EPOLLIN until the input ended and while not paused, EPOLLOUT while the
+ * socket is full. Once neither, only EPOLLHUP/EPOLLERR wake us: the peer's
+ * full close. */
 static void set_events(struct epoll_shard *es, struct epoll_conn *cn)
 {
-	uint32_t events = (cn->input_ended ? 0 : EPOLLIN) | (cn->want_write ? EPOLLOUT : 0);
+	uint32_t events = (cn->input_ended || cn->paused ? 0 : EPOLLIN) |
+			  (cn->want_write ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = events, .data.ptr = cn };
 	epoll_ctl(es->epfd, EPOLL_CTL_MOD, cn->fd, &ev);
 }
@@ -91,7 +94,9 @@ static bool read_all(struct epoll_shard *es, struct epoll_conn *cn)
 		ssize_t n = read(cn->fd, es->rbuf, READ_BUFFER_SIZE);
 		if (n > 0) {
 			client_feed(cn->client, es->rbuf, (size_t)n);
-			if (n < READ_BUFFER_SIZE)
+			/* Paused: the rest stays in the socket (the output walk
+			 * turns EPOLLIN off). */
+			if (n < READ_BUFFER_SIZE || cn->client->input_paused)
 				return true;
 			continue;
 		}
@@ -146,6 +151,17 @@ static void epoll_close_output(void *backend, struct client *c)
 	conn_close(backend, c->conn);
 }
 
+/* output_sink.reading: level-triggered EPOLLIN comes back with whatever
+ * waited in the socket. */
+static void epoll_reading(void *backend, struct client *c, bool on)
+{
+	struct epoll_conn *cn = c->conn;
+	if (cn->paused == !on)
+		return;
+	cn->paused = !on;
+	set_events(backend, cn);
+}
+
 static void epoll_run_shard(struct engine *eng, unsigned id)
 {
 	struct epoll_shard *es = kernel_shard_at(eng, id);
@@ -165,7 +181,8 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.event_fd, &eev);
 	shard_startup_report(eng, true);
 	const struct output_sink sink = {
-		.send = epoll_send_output, .close = epoll_close_output, .backend = es,
+		.send = epoll_send_output, .close = epoll_close_output, .reading = epoll_reading,
+		.backend = es,
 	};
 	struct epoll_event events[EVENTS_PER_WAIT];
 	int timeout = 0;

@@ -37,12 +37,14 @@
 #define RECV_BUFFER_SIZE (16 * 1024)
 #define BUFFER_GROUP 0
 
-enum tag { TAG_ACCEPT = 1, TAG_RECV, TAG_SEND, TAG_EVENT };
+enum tag { TAG_ACCEPT = 1, TAG_RECV, TAG_SEND, TAG_EVENT, TAG_CANCEL };
 
 struct conn {
 	int fd;
 	int ops;                 /* SQEs in flight that name this conn */
 	bool send_inflight;
+	bool recv_armed;         /* a multishot recv is in flight */
+	bool recv_cancelled;     /* ... and asked to end (backpressure) */
 	bool closing;            /* shutdown() done; freed when ops reaches 0 */
 	struct client *client;
 	struct buf sending;      /* frozen while its send is in flight */
@@ -145,6 +147,20 @@ static void arm_recv(struct uring_shard *us, struct conn *cn)
 	sqe->buf_group = BUFFER_GROUP;
 	io_uring_sqe_set_data64(sqe, pack(cn, TAG_RECV));
 	cn->ops++;
+	cn->recv_armed = true;
+	cn->recv_cancelled = false;
+}
+
+/* Backpressure: end the multishot recv; what the kernel already took still
+ * arrives and waits in the client's query buffer. The cancel counts as an
+ * op, so the conn outlives it. */
+static void cancel_recv(struct uring_shard *us, struct conn *cn)
+{
+	struct io_uring_sqe *sqe = get_sqe(us);
+	io_uring_prep_cancel64(sqe, pack(cn, TAG_RECV), 0);
+	io_uring_sqe_set_data64(sqe, pack(cn, TAG_CANCEL));
+	cn->ops++;
+	cn->recv_cancelled = true;
 }
 
 static void arm_event(struct uring_shard *us)
@@ -226,13 +242,13 @@ static void on_recv(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 	if (more)
 		return;
 	cn->ops--;
-	if (cqe->res == -ENOBUFS && !cn->closing) {
-		/* Every buffer was busy: they are back now, listen again. */
-		arm_recv(us, cn);
-		return;
-	}
-	if (cqe->res > 0 && !cn->closing) {
-		arm_recv(us, cn);
+	cn->recv_armed = false;
+	/* Ended with every buffer busy (they are back now), or by the kernel,
+	 * or by cancel_recv: listen again unless paused (uring_reading arms
+	 * it when the client resumes). */
+	if ((cqe->res > 0 || cqe->res == -ENOBUFS || cqe->res == -ECANCELED) && !cn->closing) {
+		if (!cn->client->input_paused)
+			arm_recv(us, cn);
 		return;
 	}
 	if (cqe->res == 0 && !cn->closing) {
@@ -257,17 +273,30 @@ static bool uring_send_output(void *backend, struct client *c)
 	cn->sending = c->out;
 	c->out = tmp;
 	c->out.start = c->out.len = 0;
+	c->out_held = buf_live(&cn->sending);
 	submit_send(backend, cn);
 	return true;
+}
+
+/* output_sink.reading */
+static void uring_reading(void *backend, struct client *c, bool on)
+{
+	struct conn *cn = c->conn;
+	if (cn->closing || c->input_ended)
+		return;
+	if (on && !cn->recv_armed)
+		arm_recv(backend, cn);
+	else if (!on && cn->recv_armed && !cn->recv_cancelled)
+		cancel_recv(backend, cn);
 }
 
 static void uring_close_output(void *backend, struct client *c)
 {
 	(void)backend;
 	struct conn *cn = c->conn;
-	if (cn->send_inflight)
+	if (cn->send_inflight && !c->output_dropped)
 		return; /* its completion marks the client dirty again */
-	conn_begin_close(cn);
+	conn_begin_close(cn); /* ends a send in flight too */
 	/* Nothing may be in flight to free it later (input ended: no recv). */
 	conn_maybe_free(cn);
 }
@@ -282,6 +311,7 @@ static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 		return;
 	}
 	buf_consume(&cn->sending, (size_t)cqe->res);
+	cn->client->out_held = buf_live(&cn->sending);
 	if (buf_live(&cn->sending)) {
 		submit_send(us, cn);
 		return;
@@ -290,7 +320,7 @@ static void on_send(struct uring_shard *us, struct conn *cn, struct io_uring_cqe
 	 * the next shard_flush_output() takes them. Most completions find
 	 * neither, and add nothing to the walk. */
 	struct client *c = cn->client;
-	if (buf_live(&c->out) || c->close_asap || c->input_ended)
+	if (buf_live(&c->out) || c->close_asap || c->input_ended || c->input_paused)
 		client_mark_dirty(c);
 }
 
@@ -312,6 +342,10 @@ static unsigned process_completions(struct uring_shard *us)
 		case TAG_RECV: on_recv(us, ptr, cqe); break;
 		case TAG_SEND: on_send(us, ptr, cqe); break;
 		case TAG_EVENT: on_event(us, cqe); break;
+		case TAG_CANCEL:
+			((struct conn *)ptr)->ops--;
+			conn_maybe_free(ptr);
+			break;
 		}
 		n++;
 	}
@@ -372,7 +406,8 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 	}
 	shard_startup_report(eng, true);
 	const struct output_sink sink = {
-		.send = uring_send_output, .close = uring_close_output, .backend = us,
+		.send = uring_send_output, .close = uring_close_output, .reading = uring_reading,
+		.backend = us,
 	};
 	arm_accept(us);
 	arm_event(us);

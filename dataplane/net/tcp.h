@@ -80,6 +80,9 @@ struct tcb {
 		uint32_t wnd;       /* what we advertise */
 		uint32_t irs;
 		uint8_t wscale;     /* our window shift, 0 if not negotiated */
+		bool paused;        /* tcp_set_receiving(false): the right edge stays */
+		uint32_t edge;      /* ... at this sequence number */
+		uint32_t open_wnd;  /* the window to offer again when it resumes */
 	} rcv;
 
 	/* Bytes from snd.una on, at sndq + sndq_head: acknowledged bytes leave
@@ -207,6 +210,11 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 size_t tcp_send(struct tcb *t, const void *data, size_t len);
 /* The upper layer is done: FIN once the queue has gone out. */
 void tcp_close(struct tcb *t);
+/* Backpressure from the layer above: off, the window's right edge stays
+ * where it is, so it closes as bytes arrive (never shrinks, RFC 9293
+ * 3.8.6.2.1); on, the whole window opens again and a window update goes
+ * out. */
+void tcp_set_receiving(struct tcb *t, bool on);
 /* Send what every connection has queued and the ACKs owed: once per loop
  * iteration, after input, so an ACK rides with the reply it caused. */
 void tcp_flush(struct net_stack *ns);

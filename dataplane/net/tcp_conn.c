@@ -218,6 +218,21 @@ void tcp_sndq_consume(struct tcb *t, size_t n)
 	}
 }
 
+void tcp_set_receiving(struct tcb *t, bool on)
+{
+	if (t->rcv.paused == !on)
+		return;
+	t->rcv.paused = !on;
+	if (!on) {
+		t->rcv.edge = t->rcv.nxt + t->rcv.wnd;
+		t->rcv.open_wnd = t->rcv.wnd;
+		return;
+	}
+	t->rcv.wnd = t->rcv.open_wnd;
+	t->ack_now = true;
+	tcp_want_flush(t);
+}
+
 void tcp_close(struct tcb *t)
 {
 	t->upper = NULL;

@@ -393,6 +393,8 @@ static void deliver(struct tcb *t, uint8_t *data, uint32_t len)
 {
 	struct net_stack *ns = t->ns;
 	t->rcv.nxt += len;
+	if (t->rcv.paused)
+		t->rcv.wnd = t->rcv.edge - t->rcv.nxt;
 	if (t->upper)
 		ns->tcp.up->received(ns->tcp.up_ctx, t->upper, data, len);
 }

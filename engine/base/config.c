@@ -13,7 +13,11 @@
 
 struct server_config config;
 
-enum opt_type { OPT_INT, OPT_MEMORY, OPT_ENUM, OPT_STRING, OPT_IPV4 };
+enum opt_type {
+	OPT_INT, OPT_MEMORY, OPT_ENUM, OPT_STRING, OPT_IPV4,
+	OPT_MEMORY_PERCENT,   /* bytes, or "N%" of maxmemory stored as -N */
+	OPT_OBUF_LIMITS,      /* client-output-buffer-limit's class groups */
+};
 
 struct option {
 	const char *name;
@@ -58,6 +62,12 @@ static const struct option options[] = {
 	{ "logfile", OPT_STRING, STR(logfile), 0, 0, NULL, false, "" },
 	{ "proto-max-bulk-len", OPT_MEMORY, NUM(proto_max_bulk_len), 1024 * 1024, LLONG_MAX, NULL, true, "536870912" },
 	{ "client-query-buffer-limit", OPT_MEMORY, NUM(client_query_buffer_limit), 1024 * 1024, LLONG_MAX, NULL, true, "1073741824" },
+	/* Unsent replies past this stop a client's requests being read until
+	 * they drain (loop/client_input.c); 0 turns it off. */
+	{ "client-output-backpressure", OPT_MEMORY, NUM(client_output_backpressure), 0, LLONG_MAX, NULL, true, "4194304" },
+	{ "maxmemory-clients", OPT_MEMORY_PERCENT, NUM(maxmemory_clients), 0, LLONG_MAX, NULL, true, "0" },
+	{ "client-output-buffer-limit", OPT_OBUF_LIMITS, NULL, NULL, 0, 0, NULL, true,
+	  "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60" },
 	{ "databases", OPT_INT, NUM(databases), 1, 1, NULL, false, "1" },
 	{ "save", OPT_STRING, STR(save), 0, 0, NULL, true, "" },
 	{ "appendonly", OPT_ENUM, NUM(appendonly_flag), 0, 0, yes_no, false, "no" },
@@ -141,11 +151,92 @@ static bool parse_memory(const char *s, long long *out)
 	return true;
 }
 
+static const char *const client_class_names[] = { "normal", "slave", "pubsub" };
+
+static int client_class_named(const char *name)
+{
+	if (!strcasecmp(name, "replica"))
+		return CLIENT_CLASS_REPLICA;
+	for (int i = 0; i < 3; i++)
+		if (!strcasecmp(name, client_class_names[i]))
+			return i;
+	return -1;
+}
+
+/* "<class> <hard> <soft> <soft seconds>" groups, all checked before any is
+ * stored, as Redis does. */
+static int apply_obuf_limits(const char *value, bool dry_run, char *err, size_t errlen)
+{
+	char copy[1024];
+	char *words[64];
+	int n = 0;
+	snprintf(copy, sizeof(copy), "%s", value);
+	for (char *save, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == 64)
+			break;
+		words[n++] = w;
+	}
+	if (n % 4 != 0 || n == 64) {
+		snprintf(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+		return -EINVAL;
+	}
+	long long parsed[16][4];
+	for (int g = 0; g < n / 4; g++) {
+		char **w = words + 4 * g, *end;
+		parsed[g][0] = client_class_named(w[0]);
+		if (parsed[g][0] < 0) {
+			snprintf(err, errlen, "Invalid client class specified in buffer limit configuration.");
+			return -EINVAL;
+		}
+		errno = 0;
+		parsed[g][3] = strtoll(w[3], &end, 10);
+		if (!parse_memory(w[1], &parsed[g][1]) || !parse_memory(w[2], &parsed[g][2]) ||
+		    end == w[3] || *end || errno || parsed[g][3] < 0) {
+			snprintf(err, errlen, "Error in hard, soft or soft_seconds setting in buffer "
+				 "limit configuration.");
+			return -EINVAL;
+		}
+	}
+	for (int g = 0; !dry_run && g < n / 4; g++) {
+		struct obuf_limit *l = &config.obuf_limits[parsed[g][0]];
+		atomic_store(&l->hard, parsed[g][1]);
+		atomic_store(&l->soft, parsed[g][2]);
+		atomic_store(&l->soft_seconds, parsed[g][3]);
+	}
+	return 0;
+}
+
 /* Validate and store one option; on error write the reason (Redis's words). */
 static int apply(const struct option *o, const char *value, bool dry_run, char *err, size_t errlen)
 {
 	long long v = 0;
 	switch (o->type) {
+	case OPT_OBUF_LIMITS:
+		return apply_obuf_limits(value, dry_run, err, errlen);
+	case OPT_MEMORY_PERCENT: {
+		size_t len = strlen(value);
+		if (len > 1 && value[len - 1] == '%') {
+			char *end;
+			errno = 0;
+			v = strtoll(value, &end, 10);
+			if (end != value + len - 1 || errno || v < 0) {
+				snprintf(err, errlen, "argument must be a memory or percent value");
+				return -EINVAL;
+			}
+			if (v > 100) {
+				snprintf(err, errlen, "percentage argument must be less or equal to 100");
+				return -EINVAL;
+			}
+			if (!dry_run)
+				atomic_store(o->num, -v);
+			return 0;
+		}
+		if (!parse_memory(value, &v)) {
+			snprintf(err, errlen, "argument must be a memory or percent value");
+			return -EINVAL;
+		}
+		break;
+	}
 	case OPT_IPV4: {
 		struct in_addr addr;
 		if (value[0] && inet_pton(AF_INET, value, &addr) != 1) {
@@ -339,6 +430,21 @@ static void format_value(const struct option *o, char *out, size_t n)
 	case OPT_ENUM:
 		snprintf(out, n, "%s", o->choices[atomic_load(o->num)]);
 		break;
+	case OPT_MEMORY_PERCENT: {
+		long long v = atomic_load(o->num);
+		snprintf(out, n, v < 0 ? "%lld%%" : "%lld", v < 0 ? -v : v);
+		break;
+	}
+	case OPT_OBUF_LIMITS: {
+		size_t used = 0;
+		for (int i = 0; i < 3 && used < n; i++) {
+			const struct obuf_limit *l = &config.obuf_limits[i];
+			used += (size_t)snprintf(out + used, n - used, "%s%s %lld %lld %lld", i ? " " : "",
+						 client_class_names[i], atomic_load(&l->hard),
+						 atomic_load(&l->soft), atomic_load(&l->soft_seconds));
+		}
+		break;
+	}
 	default:
 		snprintf(out, n, "%lld", atomic_load(o->num));
 		break;
@@ -366,6 +472,15 @@ bool config_policy_is_lfu(void)
 {
 	long long p = CFG(maxmemory_policy);
 	return p == MM_VOLATILE_LFU || p == MM_ALLKEYS_LFU;
+}
+
+long long config_maxmemory_clients(void)
+{
+	long long v = CFG(maxmemory_clients);
+	if (v >= 0)
+		return v;
+	long long max = CFG(maxmemory);
+	return max / 100 * -v + max % 100 * -v / 100;
 }
 
 const char *config_policy_name(long long policy)

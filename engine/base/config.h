@@ -24,6 +24,9 @@ enum dataplane_kind { DATAPLANE_KERNEL, DATAPLANE_DPDK, DATAPLANE_EPOLL };
 
 enum log_level { LOG_DEBUG, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING, LOG_NOTHING };
 
+/* client-output-buffer-limit's classes, in the order CONFIG GET lists them. */
+enum client_class { CLIENT_CLASS_NORMAL, CLIENT_CLASS_REPLICA, CLIENT_CLASS_PUBSUB };
+
 struct server_config {
 	_Atomic long long port;
 	_Atomic long long shards;          /* 0 = one per online core */
@@ -36,6 +39,13 @@ struct server_config {
 	_Atomic long long loglevel;
 	_Atomic long long proto_max_bulk_len;
 	_Atomic long long client_query_buffer_limit;
+	_Atomic long long client_output_backpressure; /* 0: off (Tessera's own) */
+	_Atomic long long maxmemory_clients;  /* bytes; negative: -N is N% of maxmemory */
+	/* client-output-buffer-limit, per class: hard and soft bytes (0: none)
+	 * and how long a client may stay over the soft one. */
+	struct obuf_limit {
+		_Atomic long long hard, soft, soft_seconds;
+	} obuf_limits[3];                   /* enum client_class */
 	_Atomic long long lfu_log_factor;
 	_Atomic long long lfu_decay_time;
 	_Atomic long long databases;
@@ -78,6 +88,8 @@ int config_set_runtime(const char *name, size_t nlen, const char *value, size_t 
 int config_get_matching(const char *pattern, size_t plen, struct buf *pairs, unsigned char *seen);
 int config_option_count(void);
 bool config_policy_is_lfu(void);
+/* maxmemory-clients in bytes now (a percentage follows maxmemory); 0: none. */
+long long config_maxmemory_clients(void);
 const char *config_policy_name(long long policy);
 
 #endif

@@ -31,14 +31,15 @@ static void append_client_line(struct buf *out, const struct shard *sh, const st
 {
 	char line[1024];
 	int n = snprintf(line, sizeof(line),
-		"id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 "
+		"id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 "
 		"psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
 		"obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d "
 		"lib-name=%s lib-ver=%s shard=%u\n",
 		(unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
 		(long long)((sh->now_ms - c->ctime_ms) / 1000), (long long)((sh->now_ms - c->last_ms) / 1000),
-		buf_live(&c->query), c->query.cap - c->query.len, c->query.cap, c->out.cap,
-		sizeof(*c) + c->query.cap + c->out.cap, c->last_cmd, c->resp,
+		c->no_evict ? "e" : "N",
+		buf_live(&c->query), c->query.cap - c->query.len, c->query.cap,
+		client_output_bytes(c), client_memory_bytes(c), c->last_cmd, c->resp,
 		c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "", sh->id);
 	buf_append(out, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
 }
@@ -308,6 +309,10 @@ void cmd_client(struct cmd_ctx *ctx)
 	const struct arg *sub = &ctx->argv[1];
 	struct client *c = ctx->client;
 	static const char *const no_args[] = { "id", "getname", "info", "help" };
+	if (arg_is(sub, "no-evict") && ctx->argc != 3) {
+		reply_subcommand_arity(ctx, "no-evict");
+		return;
+	}
 	for (unsigned i = 0; i < sizeof(no_args) / sizeof(no_args[0]); i++) {
 		if (arg_is(sub, no_args[i]) && ctx->argc != 2) {
 			reply_subcommand_arity(ctx, no_args[i]);
@@ -333,6 +338,14 @@ void cmd_client(struct cmd_ctx *ctx)
 		client_list_or_kill(ctx, false);
 	} else if (arg_is(sub, "kill") && ctx->argc >= 3) {
 		client_list_or_kill(ctx, true);
+	} else if (arg_is(sub, "no-evict")) {
+		/* maxmemory-clients never closes this connection. */
+		if (arg_is(&ctx->argv[2], "on") || arg_is(&ctx->argv[2], "off")) {
+			c->no_evict = arg_is(&ctx->argv[2], "on");
+			reply_ok(ctx->out);
+		} else {
+			reply_error(ctx->out, "ERR syntax error");
+		}
 	} else if (arg_is(sub, "info") && ctx->argc == 2) {
 		struct buf line = { 0 };
 		append_client_line(&line, ctx->sh, c);
@@ -349,6 +362,7 @@ void cmd_client(struct cmd_ctx *ctx)
 			"KILL <ip:port> | <option> <value> [<option> <value> [...]]",
 			"    Kill connections. Options: ID, ADDR, LADDR, USER, TYPE, SKIPME.",
 			"INFO", "    Return information about the current client connection.",
+			"NO-EVICT (ON|OFF)", "    maxmemory-clients does not close this connection when ON.",
 			"HELP", "    Print this help.",
 		};
 		int n = (int)(sizeof(lines) / sizeof(lines[0]));

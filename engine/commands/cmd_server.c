@@ -74,6 +74,8 @@ static void stats_reset_shard(struct cmd_ctx *ctx)
 	STAT_SET(s->cross_shard_messages, 0);
 	STAT_SET(s->remote_executed, 0);
 	STAT_SET(s->longest_iteration_us, 0);
+	STAT_SET(s->evicted_clients, 0);
+	STAT_SET(s->output_limit_disconnections, 0);
 	reply_ok(ctx->out);
 }
 

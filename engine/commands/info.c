@@ -62,8 +62,11 @@ static void section_server(struct buf *b, struct shard *sh)
 static void section_clients(struct buf *b, const struct shard_totals *t)
 {
 	char tmp[256];
-	LINE("# Clients\r\nconnected_clients:%llu\r\nmaxclients:%lld\r\nblocked_clients:0\r\n",
-	     (unsigned long long)t->clients, CFG(maxclients));
+	LINE("# Clients\r\nconnected_clients:%llu\r\nmaxclients:%lld\r\n"
+	     "client_recent_max_input_buffer:%llu\r\nclient_recent_max_output_buffer:%llu\r\n"
+	     "blocked_clients:0\r\n",
+	     (unsigned long long)t->clients, CFG(maxclients),
+	     (unsigned long long)t->client_max_input, (unsigned long long)t->client_max_output);
 }
 
 static void section_memory(struct buf *b, struct engine *eng, const struct shard_totals *t)
@@ -81,10 +84,12 @@ static void section_memory(struct buf *b, struct engine *eng, const struct shard
 	LINE("# Memory\r\nused_memory:%llu\r\nused_memory_human:%s\r\nused_memory_rss:%llu\r\n"
 	     "used_memory_rss_human:%s\r\nused_memory_peak:%llu\r\nused_memory_peak_human:%s\r\n"
 	     "used_memory_dataset:%llu\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
-	     "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
+	     "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n"
+	     "mem_clients_slaves:0\r\nmem_clients_normal:%llu\r\n",
 	     used, used_h, rss, rss_h, peak, peak_h, (unsigned long long)t->dataset,
 	     CFG(maxmemory), max_h, config_policy_name(CFG(maxmemory_policy)),
-	     used ? (double)rss / (double)used : 0.0, shard_heap_allocator());
+	     used ? (double)rss / (double)used : 0.0, shard_heap_allocator(),
+	     (unsigned long long)t->clients_memory);
 	for (unsigned i = 0; i < eng->nshards; i++) {
 		struct shard *sh = eng->shards[i];
 		LINE("shard%u_memory:used=%llu,budget=%llu,dataset=%llu,evicted_keys=%llu\r\n", i,
@@ -108,15 +113,17 @@ static void section_stats(struct buf *b, const struct shard_totals *t)
 	     "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
 	     "rejected_connections:%llu\r\nexpired_keys:%llu\r\nexpired_stale_perc:%.2f\r\n"
 	     "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
-	     "evicted_keys:%llu\r\n"
-	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n",
+	     "evicted_keys:%llu\r\nevicted_clients:%llu\r\n"
+	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n"
+	     "client_output_buffer_limit_disconnections:%llu\r\n",
 	     (unsigned long long)t->connections_received, (unsigned long long)t->commands,
 	     (unsigned long long)t->in_bytes, (unsigned long long)t->out_bytes,
 	     (unsigned long long)t->rejected, (unsigned long long)t->expired,
 	     t->expires ? t->stale_perc_weighted / (double)t->expires : 0.0,
 	     (unsigned long long)t->expire_cycle_ms,
-	     (unsigned long long)t->evicted, (unsigned long long)t->hits, (unsigned long long)t->misses,
-	     (unsigned long long)t->messages);
+	     (unsigned long long)t->evicted, (unsigned long long)t->evicted_clients,
+	     (unsigned long long)t->hits, (unsigned long long)t->misses,
+	     (unsigned long long)t->messages, (unsigned long long)t->output_limit_disconnections);
 }
 
 static void section_replication(struct buf *b)

@@ -8,6 +8,7 @@
 
 #include "base/config.h"
 #include "commands/command_table.h"
+#include "loop/client_limits.h"
 #include "request/execute.h"
 #include "request/pending.h"
 #include "request/routing.h"
@@ -18,6 +19,14 @@ static void process_query(struct client *c);
 
 /* Arguments a connection's parser keeps room for between commands. */
 #define ARGV_KEPT 1024
+/* How many requests of one client may be out on other shards (or wait
+ * behind one that is): their replies are made before backpressure can see
+ * them, so the window is the bound over the size of the client's recent
+ * replies (c->reply_size_hint), from PENDING_WINDOW_MIN, where a client
+ * starts, to PENDING_WINDOW_MAX. Small replies: a deep pipeline runs at full
+ * speed; 1 MB replies: a few at a time. */
+#define PENDING_WINDOW_MIN 8
+#define PENDING_WINDOW_MAX 1024
 
 /* ---- running one command ------------------------------------------------ */
 
@@ -94,6 +103,38 @@ static void run_command(struct client *c, struct arg *argv, int argc)
 	}
 }
 
+/* ---- backpressure ------------------------------------------------------- */
+
+/* A client that does not read its replies has no more of its requests run
+ * until they drain: they wait in c->query, and the backend stops reading
+ * (output_sink.reading), so unread replies cost about the bound plus one
+ * reply instead of growing with the pipeline (Redis lets them grow). */
+static unsigned pending_window(const struct client *c, long long bound)
+{
+	if (!c->reply_size_hint)
+		return PENDING_WINDOW_MIN;
+	uint64_t w = (uint64_t)bound / c->reply_size_hint;
+	return w < PENDING_WINDOW_MIN ? PENDING_WINDOW_MIN
+	       : w > PENDING_WINDOW_MAX ? PENDING_WINDOW_MAX : (unsigned)w;
+}
+
+static bool must_pause(const struct client *c)
+{
+	long long bound = CFG(client_output_backpressure);
+	if (bound <= 0)
+		return false;
+	return c->npending >= pending_window(c, bound) || client_output_bytes(c) >= (size_t)bound;
+}
+
+void client_resume_input(struct client *c)
+{
+	if (!c->input_paused || must_pause(c))
+		return;
+	c->input_paused = false;
+	if (!c->blocked && !c->processing && buf_live(&c->query))
+		process_query(c);
+}
+
 /* ---- parsing ------------------------------------------------------------ */
 
 /* Run every complete command in data[0..len); returns the bytes used. */
@@ -107,7 +148,12 @@ static size_t process_buffer(struct client *c, char *data, size_t len)
 	size_t pos = 0;
 	c->query_need = 0;
 	c->processing = true;
+	c->input_paused = false;
 	while (pos < len && !c->blocked && !c->close_asap) {
+		if (must_pause(c)) {
+			c->input_paused = true;
+			break;
+		}
 		size_t used, need;
 		const char *err;
 		lim.authenticated = c->authenticated;
@@ -126,6 +172,7 @@ static size_t process_buffer(struct client *c, char *data, size_t len)
 		pos += used;
 		if (st == PARSE_COMMAND) {
 			run_command(c, c->parser.argv.v, c->parser.argv.argc);
+			client_output_limit_reached(c);
 			/* One huge request leaves no huge argv behind. */
 			if (c->parser.argv.cap > ARGV_KEPT)
 				argv_vec_free(&c->parser.argv);
@@ -176,6 +223,7 @@ void client_serve_ready(struct shard *sh)
 		c->on_ready = false;
 		if (client_free_if_unused(c) || c->detached)
 			continue;
+		client_output_limit_reached(c); /* replies from other shards just landed */
 		client_mark_dirty(c);
 		/* A barrier that lifted lets the commands behind it run. */
 		if (!c->blocked && !c->processing && buf_live(&c->query))

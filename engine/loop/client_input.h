@@ -18,5 +18,9 @@ void client_input_ended(struct client *c);
  * The loop calls it after each source of completions (rings, jobs);
  * client_feed() calls it itself. */
 void client_serve_ready(struct shard *sh);
+/* A client paused for backpressure (c->input_paused) whose replies have
+ * drained: run the requests that waited. shard_flush_output() calls it
+ * after each send; it may pause the client again. */
+void client_resume_input(struct client *c);
 
 #endif

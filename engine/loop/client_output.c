@@ -1,5 +1,7 @@
 #include "loop/client_output.h"
 
+#include "loop/client_input.h"
+
 void shard_flush_output(struct shard *sh, const struct output_sink *sink)
 {
 	/* Sending may mark more clients dirty (a close, a backend's upcall):
@@ -17,6 +19,10 @@ void shard_flush_output(struct shard *sh, const struct output_sink *sink)
 				continue;
 			STAT_ADD(sh->stats.net_output_bytes, waiting - buf_live(&c->out));
 		}
+		if (c->input_paused)
+			client_resume_input(c);
+		if (sink->reading)
+			sink->reading(sink->backend, c, !c->input_paused);
 		/* Replies still waiting on other shards (a QUIT behind a remote
 		 * GET, requests sent before a half-close) come first: the
 		 * completed pending marks the client again. */

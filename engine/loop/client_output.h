@@ -21,6 +21,10 @@ struct output_sink {
 	 * is empty and no reply waits on another shard: close the connection
 	 * once what the backend still holds of it is sent. */
 	void (*close)(void *backend, struct client *c);
+	/* Read the connection's input, or stop reading it while its replies
+	 * wait (on == !c->input_paused); called for each client the walk sends
+	 * to, the backend acts on a change. NULL: the backend always reads. */
+	void (*reading)(void *backend, struct client *c, bool on);
 	void *backend;
 };
 

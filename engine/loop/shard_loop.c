@@ -12,6 +12,7 @@
 #include "db/expire.h"
 #include "db/keyspace_hygiene.h"
 #include "loop/client_input.h"
+#include "loop/client_limits.h"
 #include "request/client.h"
 #include "request/execute.h"
 #include "request/pending.h"
@@ -115,7 +116,7 @@ static void periodic_work(struct shard *sh)
 	expire_active_cycle(sh, EXPIRE_SEGMENTS_PER_TICK);
 	expire_sample_stats(sh);
 	close_idle_clients(sh);
-	sh->overhead_bytes = shard_state_bytes(sh) + clients_memory_bytes(sh);
+	client_limits_tick(sh);
 	evict_make_room(sh, 0); /* after CONFIG SET maxmemory: starts the slices */
 	unsigned purge = atomic_load(&sh->engine->purge_generation);
 	if (purge != sh->purge_seen) {

@@ -117,18 +117,42 @@ bool client_free_if_unused(struct client *c)
 	return true;
 }
 
-uint64_t clients_memory_bytes(const struct shard *sh)
+size_t client_output_bytes(const struct client *c)
 {
-	uint64_t bytes = 0;
-	for (const struct client *c = sh->clients; c; c = c->next)
-		bytes += sizeof(*c) + c->query.cap + c->out.cap +
-			 (uint64_t)c->parser.argv.cap * sizeof(struct arg);
+	size_t bytes = buf_live(&c->out) + c->out_held;
+	for (const struct pending *p = c->pend_head; p; p = p->next)
+		bytes += buf_live(&p->reply) + buf_live(&p->after);
 	return bytes;
+}
+
+size_t client_memory_bytes(const struct client *c)
+{
+	size_t bytes = sizeof(*c) + c->query.cap + c->out.cap + c->out_held +
+		       (size_t)c->parser.argv.cap * sizeof(struct arg);
+	for (const struct pending *p = c->pend_head; p; p = p->next)
+		bytes += p->reply.cap + p->after.cap;
+	return bytes;
+}
+
+void clients_survey(const struct shard *sh, struct clients_survey *s)
+{
+	*s = (struct clients_survey){ 0 };
+	for (const struct client *c = sh->clients; c; c = c->next) {
+		size_t out = client_output_bytes(c), in = c->query.cap;
+		s->memory += client_memory_bytes(c);
+		s->held += sizeof(*c) + c->query.cap + c->out.cap +
+			   (size_t)c->parser.argv.cap * sizeof(struct arg);
+		if (out > s->max_output)
+			s->max_output = out;
+		if (in > s->max_input)
+			s->max_input = in;
+	}
 }
 
 void client_kill(struct client *c)
 {
 	c->close_asap = true;
+	c->output_dropped = true;
 	buf_free(&c->out);
 	client_mark_dirty(c);
 }

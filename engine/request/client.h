@@ -16,7 +16,9 @@
  *                     sink's close is called (loop/client_input.h)
  *   c->close_asap     set by the engine: the sink's close is called once
  *                     c->out is empty and no reply waits on another shard;
- *                     the backend sends what it holds, then closes
+ *                     the backend sends what it holds, then closes (unless
+ *                     c->output_dropped: a killed client, which may never
+ *                     read it, is closed at once)
  *   client_detach()   when the connection is gone; the engine frees the
  *                     client once no other shard still works for it
  */
@@ -41,16 +43,24 @@ struct client {
 	size_t query_need;           /* don't re-parse before this many bytes */
 	struct request_parser parser;/* the request in c->query, parsed so far */
 	struct buf out;
+	size_t out_held;             /* replies a backend took and has not sent yet */
 	struct pending *pend_head, *pend_tail;
+	unsigned npending;           /* pendings from pend_head to pend_tail */
+	size_t reply_size_hint;      /* recent pendings' largest reply, decaying */
 	int inflight;                /* parts on other shards */
 	int resp;
 	bool authenticated;
 	bool close_asap;
+	bool output_dropped;         /* client_kill: what the backend holds is dropped too */
 	bool input_ended;            /* the peer sends no more (client_input_ended) */
 	bool detached;               /* the connection is gone */
 	bool blocked;                /* a barrier pending is in flight */
 	bool dirty;                  /* on sh->dirty */
 	bool processing;             /* inside process_buffer: no re-entry */
+	bool no_evict;               /* CLIENT NO-EVICT on: maxmemory-clients spares it */
+	int64_t over_soft_since_ms;  /* over the soft output limit since; 0: not over */
+	bool input_paused;           /* backpressure: requests wait in c->query and
+				      * the backend stops reading (client_input.h) */
 	bool on_ready;               /* on sh->ready (pending_finish) */
 	struct client *next_ready;
 	char *name;
@@ -79,9 +89,22 @@ void client_mark_dirty(struct client *c);
 /* Where a reply goes now: after the newest pending (request order), or
  * straight to the output. */
 struct buf *client_reply_buf(struct client *c);
+/* Replies made and not yet sent: c->out, what the backend holds, and what
+ * waits in pendings behind an earlier reply. */
+size_t client_output_bytes(const struct client *c);
 /* Close a client from a command (CLIENT KILL, timeout). */
 void client_kill(struct client *c);
-/* Bytes the shard's connections hold (structs, query and output buffers). */
-uint64_t clients_memory_bytes(const struct shard *sh);
+/* Bytes a connection holds: its struct, query and output buffers, its
+ * argv, what its backend and its pendings hold. */
+size_t client_memory_bytes(const struct client *c);
+/* One walk over a shard's connections, at its tick. */
+struct clients_survey {
+	uint64_t memory;          /* client_memory_bytes() of them all */
+	uint64_t held;            /* of which their own buffers: replies in flight
+				   * (a send, a pending) come and go within a tick */
+	uint64_t max_output;      /* the largest client_output_bytes() */
+	uint64_t max_input;       /* the largest query buffer */
+};
+void clients_survey(const struct shard *sh, struct clients_survey *s);
 
 #endif

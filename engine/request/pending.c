@@ -93,6 +93,7 @@ struct pending *pending_open(struct shard *sh, struct client *c, const struct co
 	else
 		c->pend_head = p;
 	c->pend_tail = p;
+	c->npending++;
 	if (barrier)
 		c->blocked = true;
 	return p;
@@ -155,8 +156,12 @@ static void deliver_completed(struct shard *sh, struct client *c)
 		c->pend_head = p->next;
 		if (!c->pend_head)
 			c->pend_tail = NULL;
+		c->npending--;
 		if (p->barrier)
 			c->blocked = false;
+		/* Sizes the client's window of pendings (loop/client_input.c). */
+		size_t size = buf_live(&p->reply), hint = c->reply_size_hint;
+		c->reply_size_hint = size > hint - hint / 8 ? size : hint - hint / 8;
 		if (!c->detached) {
 			buf_move(&c->out, &p->reply);
 			buf_move(&c->out, &p->after);

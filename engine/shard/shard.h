@@ -53,6 +53,11 @@ struct shard_stats {
 	_Atomic uint64_t expire_cycle_ms;       /* CPU time in active expiry */
 	_Atomic uint64_t expired_present;       /* expire_count_present() at the last tick */
 	_Atomic uint64_t longest_iteration_us;  /* busiest loop iteration since RESETSTAT */
+	_Atomic uint64_t clients_memory;        /* client_memory_bytes() summed, at the last tick */
+	_Atomic uint64_t client_recent_max_output;
+	_Atomic uint64_t client_recent_max_input;
+	_Atomic uint64_t evicted_clients;       /* closed by maxmemory-clients */
+	_Atomic uint64_t output_limit_disconnections; /* by client-output-buffer-limit */
 };
 
 #define STAT_ADD(field, n) \
@@ -95,6 +100,10 @@ struct shard {
 	struct client *ready;
 
 	uint64_t overhead_bytes;     /* shard_state_bytes() + client bytes, as of the last tick */
+	struct {                     /* the largest client buffers, this second and the last */
+		int64_t second;
+		uint64_t output[2], input[2];
+	} client_peaks;
 	uint64_t expire_cursor;      /* active expiry's position in the table */
 	uint64_t evict_cursor;       /* volatile-* eviction's scan position */
 	int64_t hygiene_logged_ms;   /* shard 0: the last keyspace_hygiene warning */

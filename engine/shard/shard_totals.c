@@ -27,6 +27,13 @@ void shard_totals_sum(struct engine *eng, struct shard_totals *t)
 		t->volatile_bytes += STAT_GET(s->volatile_bytes);
 		t->evicted += STAT_GET(s->evicted_keys);
 		t->expire_cycle_ms += STAT_GET(s->expire_cycle_ms);
+		t->clients_memory += STAT_GET(s->clients_memory);
+		t->evicted_clients += STAT_GET(s->evicted_clients);
+		t->output_limit_disconnections += STAT_GET(s->output_limit_disconnections);
+		uint64_t out = STAT_GET(s->client_recent_max_output);
+		uint64_t in = STAT_GET(s->client_recent_max_input);
+		t->client_max_output = out > t->client_max_output ? out : t->client_max_output;
+		t->client_max_input = in > t->client_max_input ? in : t->client_max_input;
 		double ttl_keys = (double)STAT_GET(s->expires);
 		t->stale_perc_weighted += ttl_keys * (double)STAT_GET(s->stale_perc_x100) / 100.0;
 		t->avg_ttl_weighted += ttl_keys * (double)STAT_GET(s->avg_ttl_ms);

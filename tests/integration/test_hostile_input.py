@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from resp_socket import RespConn
+from resp_socket import RespConn, encode_command
 from server_fixture import faults_slowdown, sanitized_build, target
 
 CANARIES = 1000
@@ -180,3 +180,32 @@ def test_a_million_key_exists_is_answered_and_parsed_in_linear_time(server, case
         c.send(request)
         assert c.read_frame(timeout=120) == b":0\r\n"
         assert c.call("PING") == b"+PONG\r\n"
+
+
+# ---- replies a client does not read (item 5) ---------------------------------
+
+UNREAD_VALUE = 1 << 20
+UNREAD_GETS = 100
+# The bound the issue sets for this case, over the server's RSS before it.
+UNREAD_MAX_RISE = 32 << 20
+
+
+def test_a_client_that_does_not_read_holds_back_its_requests_not_memory(server, case):
+    r = server.client()
+    value = os.urandom(UNREAD_VALUE)
+    r.set("unread:big", value)
+    r.close()
+    before = rss_bytes(case.pid)
+    with server.conn(timeout=60) as c:
+        c.send(encode_command("GET", "unread:big") * UNREAD_GETS)
+        # Time for a server without backpressure to make every reply.
+        time.sleep(1.0)
+        rise = rss_bytes(case.pid) - before
+        case.sample_rss()
+        # Nothing was dropped: every reply comes once the client reads.
+        for _ in range(UNREAD_GETS):
+            assert c.read_frame(timeout=60) == b"$%d\r\n%s\r\n" % (UNREAD_VALUE, value)
+        assert c.call("PING") == b"+PONG\r\n"
+    report(server, "unread replies: RSS rise while unread", 0, 0, rise)
+    if case.bounds:
+        assert rise <= UNREAD_MAX_RISE, "RSS rose %.1f MB" % (rise / 1e6)

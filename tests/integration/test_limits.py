@@ -1,5 +1,6 @@
 """Configured limits: proto-max-bulk-len, client-query-buffer-limit,
-maxclients and the idle timeout.
+client-output-buffer-limit, maxmemory-clients, maxclients and the idle
+timeout.
 
 Each test starts its own server with the limit set low. With several shards
 the limits must hold for the server as a whole (e.g. maxclients counts
@@ -115,6 +116,172 @@ def test_query_over_the_buffer_limit_closes_the_connection_without_reply(query_l
         assert c.read_until_closed(timeout=10) == b""
         assert bystander.call("PING") == b"+PONG\r\n"
         assert bystander.call("EXISTS", "huge") == b":0\r\n"
+
+
+# --- client-output-buffer-limit -----------------------------------------------------
+
+OBUF_DEFAULT = b"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+
+
+@pytest.fixture(scope="module")
+def output_server(shards):
+    srv = start(shards)
+    yield srv
+    srv.stop()
+
+
+def config_value(conn, name):
+    reply = decode(conn.call("CONFIG", "GET", name))
+    return reply[1] if reply else None
+
+
+def test_client_output_buffer_limit_has_redis_defaults_and_sets_one_class(output_server):
+    with output_server.conn() as c:
+        assert config_value(c, "client-output-buffer-limit") == OBUF_DEFAULT
+        assert c.call("CONFIG", "SET", "client-output-buffer-limit",
+                      "replica 1mb 512kb 30") == b"+OK\r\n"
+        assert config_value(c, "client-output-buffer-limit") == (
+            b"normal 0 0 0 slave 1048576 524288 30 pubsub 33554432 8388608 60")
+        assert c.call("CONFIG", "SET", "client-output-buffer-limit", "") == b"+OK\r\n"
+        assert c.call("CONFIG", "SET", "client-output-buffer-limit",
+                      OBUF_DEFAULT.decode()) == b"+OK\r\n"
+        assert config_value(c, "client-output-buffer-limit") == OBUF_DEFAULT
+
+
+@pytest.mark.parametrize("value,reason", [
+    ("normal 1", "Wrong number of arguments in buffer limit configuration."),
+    ("bogus 1 1 1", "Invalid client class specified in buffer limit configuration."),
+    ("normal x 1 1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+    ("normal 1 1 -1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+    ("normal 1 1 1 pubsub -1 0 0",
+     "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+])
+def test_client_output_buffer_limit_rejects_bad_groups_and_changes_nothing(output_server, value,
+                                                                           reason):
+    with output_server.conn() as c:
+        assert c.call("CONFIG", "SET", "client-output-buffer-limit", value) == (
+            b"-ERR CONFIG SET failed (possibly related to argument "
+            b"'client-output-buffer-limit') - " + reason.encode() + b"\r\n")
+        assert config_value(c, "client-output-buffer-limit") == OBUF_DEFAULT
+
+
+def test_a_reply_over_the_normal_hard_limit_closes_the_client_without_it(output_server):
+    with output_server.conn() as c, output_server.conn() as bystander:
+        assert c.call("SET", "obuf:big", b"v" * (2 * MiB)) == b"+OK\r\n"
+        assert bystander.call("CONFIG", "SET", "client-output-buffer-limit",
+                              "normal 1mb 0 0") == b"+OK\r\n"
+        try:
+            c.send(encode_command("GET", "obuf:big"))
+            assert c.read_until_closed(timeout=10) == b""
+            assert bystander.call("STRLEN", "obuf:big") == b":2097152\r\n"
+        finally:
+            bystander.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+
+
+def test_a_client_over_the_soft_limit_for_its_seconds_is_closed(output_server):
+    with output_server.conn() as c, output_server.conn() as bystander:
+        assert c.call("SET", "obuf:soft", b"s" * (256 * 1024)) == b"+OK\r\n"
+        assert bystander.call("CONFIG", "SET", "client-output-buffer-limit",
+                              "normal 0 1mb 1") == b"+OK\r\n"
+        if target() == "tessera":
+            # Backpressure would keep this client's replies under 1 MB
+            # (the socket buffers hold the rest): without it, Redis's case.
+            bystander.call("CONFIG", "SET", "client-output-backpressure", "0")
+        try:
+            # Never read: the replies stay over 1 MB (the socket buffers
+            # take a few MB first) until the soft limit's second is up.
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            send_ignoring_reset(c, encode_command("GET", "obuf:soft") * 200)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and connected_clients(bystander) > 1:
+                time.sleep(0.1)
+            assert connected_clients(bystander) == 1
+        finally:
+            bystander.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+            if target() == "tessera":
+                bystander.call("CONFIG", "SET", "client-output-backpressure", "4mb")
+
+
+# --- maxmemory-clients -----------------------------------------------------------------
+
+@pytest.mark.parametrize("value,stored", [("0", b"0"), ("10%", b"10%"), ("100%", b"100%"),
+                                          ("2mb", b"2097152")])
+def test_maxmemory_clients_takes_bytes_or_a_percentage(output_server, value, stored):
+    with output_server.conn() as c:
+        assert c.call("CONFIG", "SET", "maxmemory-clients", value) == b"+OK\r\n"
+        assert config_value(c, "maxmemory-clients") == stored
+        assert c.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+
+
+@pytest.mark.parametrize("value,reason", [
+    ("101%", "percentage argument must be less or equal to 100"),
+    ("-5", "argument must be a memory or percent value"),
+    ("5%x", "argument must be a memory or percent value"),
+])
+def test_maxmemory_clients_rejects_bad_values(output_server, value, reason):
+    with output_server.conn() as c:
+        assert c.call("CONFIG", "SET", "maxmemory-clients", value) == (
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - " +
+            reason.encode() + b"\r\n")
+
+
+def info_field(conn, section, name):
+    for line in decode(conn.call("INFO", section)).split(b"\r\n"):
+        if line.startswith(name.encode() + b":"):
+            return int(line.split(b":")[1])
+    raise AssertionError("no %s in INFO %s" % (name, section))
+
+
+def test_maxmemory_clients_closes_the_biggest_clients_and_spares_no_evict(shards):
+    srv = start(shards, **{"maxmemory-clients": "4mb"})
+    try:
+        with srv.conn() as watcher:
+            assert watcher.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+            # Each holds a partial 2 MB SET: a query buffer of about 1 MB.
+            hogs = [srv.conn() for _ in range(12)]
+            for h in hogs:
+                h.send(b"*3\r\n$3\r\nSET\r\n$3\r\nhog\r\n$2097152\r\n" + b"h" * MiB)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and info_field(watcher, "stats",
+                                                               "evicted_clients") == 0:
+                time.sleep(0.1)
+            evicted = info_field(watcher, "stats", "evicted_clients")
+            assert evicted >= 12 - 4
+            assert info_field(watcher, "memory", "mem_clients_normal") <= 4 * MiB + 256 * 1024
+            closed = sum(1 for h in hogs if h.is_closed_by_peer(timeout=0.5))
+            assert closed == evicted
+            assert watcher.call("PING") == b"+PONG\r\n"
+            for h in hogs:
+                h.close()
+    finally:
+        srv.stop()
+
+
+def test_client_no_evict_takes_on_or_off(output_server):
+    with output_server.conn() as c:
+        assert c.call("CLIENT", "NO-EVICT", "maybe") == b"-ERR syntax error\r\n"
+        assert c.call("CLIENT", "NO-EVICT") == (
+            b"-ERR wrong number of arguments for 'client|no-evict' command\r\n")
+        assert c.call("CLIENT", "NO-EVICT", "ON") == b"+OK\r\n"
+        assert b" flags=e " in decode(c.call("CLIENT", "INFO"))
+        assert c.call("CLIENT", "NO-EVICT", "off") == b"+OK\r\n"
+        assert b" flags=N " in decode(c.call("CLIENT", "INFO"))
+
+
+def test_info_reports_client_buffer_memory_and_recent_peaks(output_server):
+    with output_server.conn() as c, output_server.conn() as reader:
+        # One reply bigger than the socket buffers can take, not read.
+        assert c.call("SET", "obuf:peak", b"p" * (32 * MiB)) == b"+OK\r\n"
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.send(encode_command("GET", "obuf:peak"))
+        deadline = time.monotonic() + 10
+        peak = 0
+        while time.monotonic() < deadline and peak < MiB:
+            time.sleep(0.1)
+            peak = info_field(reader, "clients", "client_recent_max_output_buffer")
+        assert peak >= MiB
+        assert info_field(reader, "memory", "mem_clients_normal") >= MiB
+        assert info_field(reader, "clients", "client_recent_max_input_buffer") >= 0
 
 
 # --- maxclients ------------------------------------------------------------------------

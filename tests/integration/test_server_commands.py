@@ -297,6 +297,8 @@ def restore_config(conn):
     conn.call("CONFIG", "SET", "maxmemory", "0")
     conn.call("CONFIG", "SET", "timeout", "0")
     conn.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    if target() == "tessera":
+        conn.call("CONFIG", "SET", "client-output-backpressure", "4mb")
 
 
 def test_config_get_exact_name_returns_name_value_pair(conn):
@@ -337,6 +339,15 @@ def test_config_get_same_parameter_twice_is_reported_once(conn):
 ])
 def test_config_get_reports_defaults_of_supported_options(conn, name, value):
     assert config_get(conn, name) == {name.encode(): value}
+
+
+@tessera_only
+def test_client_output_backpressure_defaults_to_4mb_and_takes_memory_units(conn, restore_config):
+    assert config_get(conn, "client-output-backpressure") == {
+        b"client-output-backpressure": b"4194304"}
+    assert conn.call("CONFIG", "SET", "client-output-backpressure", "8mb") == b"+OK\r\n"
+    assert config_get(conn, "client-output-backpressure") == {
+        b"client-output-backpressure": b"8388608"}
 
 
 def test_config_get_without_pattern_is_an_arity_error(conn):

@@ -93,6 +93,7 @@ enum step_kind {
 	WRITABLE,        /* writable was called .value times */
 	STAT,            /* tcp stats field .stat_name is .value */
 	FILL_BACKLOG,    /* .count SYNs from other ports leave half-open connections */
+	UP_READING,      /* the upper layer calls tcp_set_receiving(.value), then a flush */
 };
 
 /* Whether an option must be in a segment we send. */
@@ -190,6 +191,7 @@ struct scenario {
 #define STAT_IS(f, v) \
 	{ .kind = STAT, .stat_name = #f, .stat_off = offsetof(struct tcp_stats, f), .value = (v) }
 #define BACKLOG(n) { .kind = FILL_BACKLOG, .count = (n) }
+#define READING(on) { .kind = UP_READING, .value = (on) }
 #define STEPS(...) ((const struct step[]){ __VA_ARGS__, { .kind = END } })
 
 /* Options, for IN and OUT rows. */
@@ -621,6 +623,27 @@ static const struct scenario scenarios[] = {
 		OUT(ACK | PSH, 2, 1, .data = "bc"),
 		IN(ACK, 1, 4, WIN),
 		NOTHING) },
+	/* Backpressure from the layer above (replies it cannot send): the
+	 * right edge of our window stays, so the window closes as bytes come
+	 * (RFC 9293 3.8.6.2.1: never shrink it); resuming opens it at once. */
+	{ .name = "receiving_paused_keeps_the_right_edge_and_resuming_reopens_the_window",
+	  .steps = STEPS(
+		HANDSHAKE,
+		READING(0),
+		NOTHING,
+		IN(ACK | PSH, 1, 1, WIN, .data = A100),
+		GOT(A100),
+		NOTHING,
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 101, .win = TCP_RECEIVE_WINDOW - 100),
+		IN(ACK | PSH, 101, 1, WIN, .data = B10),
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 111, .win = TCP_RECEIVE_WINDOW - 110),
+		READING(1),
+		OUT(ACK, 1, 111, .win = TCP_RECEIVE_WINDOW),
+		IN(ACK | PSH, 111, 1, WIN, .data = B10),
+		ADV(TCP_DELAYED_ACK_MS),
+		OUT(ACK, 1, 121, .win = TCP_RECEIVE_WINDOW)) },
 	{ .name = "zero_window_probes_go_on_while_the_peer_answers_them", .steps = STEPS(
 		HANDSHAKE_WITH(1460, 0),
 		SEND("abc"),
@@ -1763,6 +1786,16 @@ static bool upper_close(struct run *r)
 	return true;
 }
 
+static bool upper_reading(struct run *r, bool on)
+{
+	struct tcb *t = connection(r);
+	if (!t)
+		return fail(r, "no connection to pause or resume");
+	tcp_set_receiving(t, on);
+	tcp_flush(&ns);
+	return true;
+}
+
 static bool check_delivered(struct run *r, const char *want)
 {
 	size_t n = strlen(want);
@@ -1845,6 +1878,8 @@ static bool run_step(struct run *r, const struct step *st)
 		return check_stat(r, st);
 	case FILL_BACKLOG:
 		return settle(r) && fill_backlog(r, st->count);
+	case UP_READING:
+		return settle(r) && upper_reading(r, st->value != 0);
 	case END:
 		break;
 	}
