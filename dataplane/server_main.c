@@ -124,7 +124,11 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
-	command_table_init();
+	if (command_table_init(err, sizeof(err)) < 0) {
+		fprintf(stderr, "tessera-server: %s\n", err);
+		config_free();
+		return 1;
+	}
 	struct engine *eng = engine_create(nshards);
 	if (!eng) {
 		fprintf(stderr, "tessera-server: out of memory creating %u shards\n", nshards);

@@ -117,8 +117,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: stack_bench [get|set] [pipeline 1..256] [requests]\n");
 		return 2;
 	}
+	char err[256];
 	config_init();
-	command_table_init();
+	if (command_table_init(err, sizeof(err)) < 0)
+		return 1;
 	struct engine *eng = engine_create(1);
 	eng->wake = noop_wake;
 	struct shard *sh = eng->shards[0];

@@ -309,10 +309,16 @@ static void append_figures(struct buf *out, const char *label, const struct data
 	buf_append(out, "\r\n", 2);
 }
 
-static void dpdk_info(struct engine *eng, unsigned caller, struct buf *out)
+/* engine.dataplane_publish, on shard id's thread. */
+static void dpdk_publish(struct engine *eng, unsigned id)
 {
 	struct dpdk_state *st = eng->dataplane;
-	write_figures(&st->shards[caller]);
+	write_figures(&st->shards[id]);
+}
+
+static void dpdk_info(struct engine *eng, struct buf *out)
+{
+	struct dpdk_state *st = eng->dataplane;
 	buf_append_str(out, st->port.rss ? "dataplane:dpdk\r\nport_rss:yes\r\n"
 					 : "dataplane:dpdk\r\nport_rss:no\r\n");
 	for (unsigned i = 0; i < eng->nshards; i++) {
@@ -370,6 +376,7 @@ static void dpdk_run_shard(struct engine *eng, unsigned id)
 	}
 	ds->net.tcp.keepalive_ms = (uint64_t)CFG(tcp_keepalive) * 1000;
 	ds->net.arp_learned = arp_learned;
+	shard_thread_begin(sh);
 	shard_startup_report(eng, true);
 	bool may_sleep = CFG(dpdk_idle_sleep) != 0;
 	unsigned idle_spins = 0, idle_us = 1;
@@ -458,6 +465,7 @@ static int dpdk_init(struct engine *eng)
 		}
 	}
 	eng->dataplane_info = dpdk_info;
+	eng->dataplane_publish = dpdk_publish;
 	return 0;
 }
 

@@ -179,6 +179,7 @@ static void epoll_run_shard(struct engine *eng, unsigned id)
 	struct epoll_event eev = { .events = EPOLLIN, .data.u64 = TAG_EVENT };
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.listen_fd, &lev);
 	epoll_ctl(es->epfd, EPOLL_CTL_ADD, es->k.event_fd, &eev);
+	shard_thread_begin(sh);
 	shard_startup_report(eng, true);
 	const struct output_sink sink = {
 		.send = epoll_send_output, .close = epoll_close_output, .reading = epoll_reading,

@@ -36,6 +36,7 @@
 #define RECV_BUFFERS 256          /* power of two: the buffer ring's size */
 #define RECV_BUFFER_SIZE (16 * 1024)
 #define BUFFER_GROUP 0
+#define OUT_BUFFER_KEEP (64 * 1024)   /* an idle output buffer bigger is freed */
 
 enum tag { TAG_ACCEPT = 1, TAG_RECV, TAG_SEND, TAG_EVENT, TAG_CANCEL };
 
@@ -273,6 +274,10 @@ static bool uring_send_output(void *backend, struct client *c)
 	cn->sending = c->out;
 	c->out = tmp;
 	c->out.start = c->out.len = 0;
+	/* The last big reply's buffer is not kept for the next small one:
+	 * with one in `sending` too, a client would hold twice its peak. */
+	if (c->out.cap > OUT_BUFFER_KEEP)
+		buf_free(&c->out);
 	c->out_held = buf_live(&cn->sending);
 	submit_send(backend, cn);
 	return true;
@@ -404,6 +409,7 @@ static void kernel_run_shard(struct engine *eng, unsigned id)
 		shard_startup_report(eng, false);
 		return;
 	}
+	shard_thread_begin(sh);
 	shard_startup_report(eng, true);
 	const struct output_sink sink = {
 		.send = uring_send_output, .close = uring_close_output, .reading = uring_reading,

@@ -1,6 +1,7 @@
 #include "base/config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,11 @@
 #include "resp/resp_parse.h"
 
 struct server_config config;
+
+/* rename-command lines, in the order given. */
+#define RENAMES_MAX 64
+static struct command_rename renames[RENAMES_MAX];
+static int nrenames;
 
 enum opt_type {
 	OPT_INT, OPT_MEMORY, OPT_ENUM, OPT_STRING, OPT_IPV4,
@@ -117,6 +123,11 @@ static void retire_string(char *s)
 
 void config_free(void)
 {
+	for (int i = 0; i < nrenames; i++) {
+		free(renames[i].from);
+		free(renames[i].to);
+	}
+	nrenames = 0;
 	while (retired_strings) {
 		struct retired *r = retired_strings;
 		retired_strings = r->next;
@@ -298,8 +309,44 @@ void config_init(void)
 		apply(&options[i], options[i].initial, false, err, sizeof(err));
 }
 
+int config_command_renames(const struct command_rename **out)
+{
+	*out = renames;
+	return nrenames;
+}
+
+/* "rename-command <name> <new name>" as one joined value: the new name is
+ * everything after the first space, so `rename-command KEYS ""` arrives as
+ * "KEYS " and removes KEYS. Checked against the command table later
+ * (command_table_init), which knows the names. */
+static int add_rename(const char *value, char *err, size_t errlen)
+{
+	const char *space = strchr(value, ' ');
+	if (!space || space == value || strchr(space + 1, ' ')) {
+		snprintf(err, errlen, "rename-command takes a command name and a new name (\"\" removes it)");
+		return -EINVAL;
+	}
+	if (nrenames == RENAMES_MAX) {
+		snprintf(err, errlen, "more than %d rename-command lines", RENAMES_MAX);
+		return -EINVAL;
+	}
+	char *from = strndup(value, (size_t)(space - value)), *to = strdup(space + 1);
+	if (!from || !to) {
+		free(from);
+		free(to);
+		snprintf(err, errlen, "out of memory");
+		return -EINVAL;
+	}
+	for (char *p = to; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	renames[nrenames++] = (struct command_rename){ from, to };
+	return 0;
+}
+
 static int set_startup(const char *name, const char *value, char *err, size_t errlen)
 {
+	if (!strcasecmp(name, "rename-command"))
+		return add_rename(value, err, errlen);
 	const struct option *o = find_option(name, strlen(name));
 	if (!o) {
 		snprintf(err, errlen, "unknown option '%s'", name);
@@ -385,7 +432,7 @@ int config_parse_command_line(int argc, char **argv, char *err, size_t errlen)
 				strncat(value, " ", sizeof(value) - strlen(value) - 1);
 			strncat(value, argv[j], sizeof(value) - strlen(value) - 1);
 		}
-		if (j == i + 1 && !find_option(name, strlen(name))) {
+		if (j == i + 1 && !find_option(name, strlen(name)) && strcasecmp(name, "rename-command")) {
 			snprintf(err, errlen, "unknown option '%s'", name);
 			return -EINVAL;
 		}

@@ -90,6 +90,13 @@ int config_option_count(void);
 bool config_policy_is_lfu(void);
 /* maxmemory-clients in bytes now (a percentage follows maxmemory); 0: none. */
 long long config_maxmemory_clients(void);
+
+/* rename-command lines (config file or command line), in order: `to` is
+ * lower case, "" to remove the command. Start-up only; kept until exit. */
+struct command_rename {
+	char *from, *to;
+};
+int config_command_renames(const struct command_rename **renames);
 const char *config_policy_name(long long policy);
 
 #endif

@@ -76,6 +76,7 @@ static void stats_reset_shard(struct cmd_ctx *ctx)
 	STAT_SET(s->longest_iteration_us, 0);
 	STAT_SET(s->evicted_clients, 0);
 	STAT_SET(s->output_limit_disconnections, 0);
+	error_stats_reset(&ctx->sh->errors);
 	reply_ok(ctx->out);
 }
 

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "base/config.h"
 #include "commands/cmd_client.h"
 #include "commands/cmd_command.h"
 #include "commands/cmd_connection.h"
@@ -39,7 +41,7 @@ static const struct command table[] = {
 	{ "client", -2, 0, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_client, "connection", "2.4.0", "A container for client connection commands." },
 	/* server */
 	{ "command", -1, 0, NOKEYS, ROUTE_LOCAL, GATHER_NONE, cmd_command, "server", "2.8.13", "Returns detailed information about all commands." },
-	{ "info", -1, 0, NOKEYS, ROUTE_LOCAL, GATHER_NONE, cmd_info, "server", "1.0.0", "Returns information and statistics about the server." },
+	{ "info", -1, 0, NOKEYS, ROUTE_CUSTOM, GATHER_NONE, cmd_info, "server", "1.0.0", "Returns information and statistics about the server." },
 	{ "config", -2, A, NOKEYS, ROUTE_LOCAL, GATHER_NONE, cmd_config, "server", "2.0.0", "A container for server configuration commands." },
 	{ "dbsize", 1, R | F, NOKEYS, ROUTE_ALL, GATHER_SUM, cmd_dbsize, "server", "1.0.0", "Returns the number of keys in the database." },
 	{ "flushall", -1, W, NOKEYS, ROUTE_ALL, GATHER_OK, cmd_flushall, "server", "1.0.0", "Removes all keys from all databases." },
@@ -99,16 +101,59 @@ static const struct command table[] = {
 static struct command_index_slot lookup_slots[COMMAND_INDEX_SLOTS(TABLE_SIZE)];
 static struct command_index lookup;
 
-void command_table_init(void)
+static int table_index_of(const char *name)
 {
-	command_index_init(&lookup, lookup_slots, sizeof(lookup_slots) / sizeof(lookup_slots[0]));
-	for (int i = 0; i < TABLE_SIZE; i++) {
-		if (!command_index_add(&lookup, table[i].name, i)) {
-			/* A name in upper case or twice is a mistake in the table above. */
-			fprintf(stderr, "command table: cannot index '%s'\n", table[i].name);
-			abort();
+	for (int i = 0; i < TABLE_SIZE; i++)
+		if (!strcasecmp(table[i].name, name))
+			return i;
+	return -1;
+}
+
+/* The name clients call command i by: its own, or its rename-command's new
+ * name ("" when removed). */
+static const char *name_in_use(int i, const struct command_rename *r, int nr)
+{
+	const char *name = table[i].name;
+	for (int k = 0; k < nr; k++)
+		if (table_index_of(r[k].from) == i)
+			name = r[k].to;
+	return name;
+}
+
+static int check_renames(const struct command_rename *r, int nr, char *err, size_t errlen)
+{
+	for (int k = 0; k < nr; k++) {
+		if (table_index_of(r[k].from) < 0) {
+			snprintf(err, errlen, "rename-command: no such command '%s'", r[k].from);
+			return -1;
+		}
+		int taken = r[k].to[0] ? table_index_of(r[k].to) : -1;
+		if (taken >= 0 && !strcmp(name_in_use(taken, r, nr), r[k].to)) {
+			snprintf(err, errlen, "rename-command: '%s' is already a command's name", r[k].to);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int command_table_init(char *err, size_t errlen)
+{
+	const struct command_rename *renames;
+	int nrenames = config_command_renames(&renames);
+	if (check_renames(renames, nrenames, err, errlen) < 0)
+		return -1;
+	command_index_init(&lookup, lookup_slots, sizeof(lookup_slots) / sizeof(lookup_slots[0]));
+	for (int i = 0; i < TABLE_SIZE; i++) {
+		const char *name = name_in_use(i, renames, nrenames);
+		if (!name[0])
+			continue; /* removed */
+		if (!command_index_add(&lookup, name, i)) {
+			snprintf(err, errlen, "rename-command: cannot give '%s' the name '%s'",
+				 table[i].name, name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 const struct command *command_lookup(const char *name, size_t len)

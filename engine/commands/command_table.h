@@ -9,7 +9,10 @@
 
 #include "request/command.h"
 
-void command_table_init(void);
+/* Index the table under the names clients use: rename-command lines
+ * (base/config.h) give a command another name or remove it. -1 with a
+ * message naming the line at fault. */
+int command_table_init(char *err, size_t errlen);
 /* Look a command up by name, any case. NULL if unknown. */
 const struct command *command_lookup(const char *name, size_t len);
 /* Iterate the table (for COMMAND, COMMAND COUNT). */

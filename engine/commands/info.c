@@ -1,7 +1,12 @@
 /* INFO [section ...]: Redis 7.0's sections and field names, plus `shards`.
- * Figures of other shards are read from their published counters (relaxed
- * atomics), so INFO never waits for another shard. */
+ * Every shard first publishes its figures (a part each, as DBSIZE asks
+ * them), so INFO's keys, memory, expired_present and dataplane counters are
+ * those at the moment of the command, not of each shard's last tick; then
+ * the section texts are written from the published counters (relaxed
+ * atomics). Client buffer figures are still those of the last tick (100 ms). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -13,6 +18,9 @@
 #include "db/evict.h"
 #include "db/expire.h"
 #include "db/keyspace_hygiene.h"
+#include "request/gather.h"
+#include "request/pending.h"
+#include "resp/error_stats.h"
 #include "resp/reply.h"
 #include "shard/shard.h"
 #include "shard/shard_totals.h"
@@ -115,6 +123,7 @@ static void section_stats(struct buf *b, const struct shard_totals *t)
 	     "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
 	     "evicted_keys:%llu\r\nevicted_clients:%llu\r\n"
 	     "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\ncross_shard_messages:%llu\r\n"
+	     "unexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n"
 	     "client_output_buffer_limit_disconnections:%llu\r\n",
 	     (unsigned long long)t->connections_received, (unsigned long long)t->commands,
 	     (unsigned long long)t->in_bytes, (unsigned long long)t->out_bytes,
@@ -123,7 +132,8 @@ static void section_stats(struct buf *b, const struct shard_totals *t)
 	     (unsigned long long)t->expire_cycle_ms,
 	     (unsigned long long)t->evicted, (unsigned long long)t->evicted_clients,
 	     (unsigned long long)t->hits, (unsigned long long)t->misses,
-	     (unsigned long long)t->messages, (unsigned long long)t->output_limit_disconnections);
+	     (unsigned long long)t->messages, (unsigned long long)t->error_replies,
+	     (unsigned long long)t->output_limit_disconnections);
 }
 
 static void section_replication(struct buf *b)
@@ -175,38 +185,85 @@ static void section_dataplane(struct buf *b, struct shard *sh)
 	struct engine *eng = sh->engine;
 	buf_append_str(b, "# Dataplane\r\n");
 	if (eng->dataplane_info)
-		eng->dataplane_info(eng, sh->id, b);
+		eng->dataplane_info(eng, b);
 	else
 		buf_append_str(b, "dataplane:kernel\r\n");
 }
 
-enum { SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION,
-       SEC_CPU, SEC_KEYSPACE, SEC_HYGIENE, SEC_SHARDS, SEC_DATAPLANE, SEC_COUNT };
-static const char *section_names[SEC_COUNT] = {
-	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace",
-	"keyspace_hygiene", "shards", "dataplane",
+/* Every shard's error codes summed, in code order as Redis lists them. */
+struct error_total {
+	const char *code;
+	uint64_t count;
 };
 
-void cmd_info(struct cmd_ctx *ctx)
+static int by_code(const void *a, const void *b)
 {
-	bool want[SEC_COUNT] = { false };
-	if (ctx->argc == 1) {
-		for (int i = 0; i < SEC_COUNT; i++)
-			want[i] = true;
+	return strcmp(((const struct error_total *)a)->code, ((const struct error_total *)b)->code);
+}
+
+static void section_errorstats(struct buf *b, struct engine *eng)
+{
+	static __thread struct error_total totals[ERROR_STATS_CODES];
+	unsigned n = 0;
+	for (unsigned i = 0; i < eng->nshards; i++) {
+		const struct error_stats *s = &eng->shards[i]->errors;
+		unsigned ncodes = atomic_load_explicit(&s->ncodes, memory_order_acquire);
+		for (unsigned k = 0; k < ncodes; k++) {
+			unsigned j = 0;
+			while (j < n && strcmp(totals[j].code, s->codes[k].code) != 0)
+				j++;
+			if (j == n) {
+				if (n == ERROR_STATS_CODES)
+					continue;
+				totals[n++] = (struct error_total){ s->codes[k].code, 0 };
+			}
+			totals[j].count += atomic_load_explicit(&s->codes[k].count, memory_order_relaxed);
+		}
 	}
-	for (int a = 1; a < ctx->argc; a++) {
-		const struct arg *s = &ctx->argv[a];
+	qsort(totals, n, sizeof(totals[0]), by_code);
+	char tmp[128];
+	buf_append_str(b, "# Errorstats\r\n");
+	for (unsigned j = 0; j < n; j++)
+		LINE("errorstat_%s:count=%llu\r\n", totals[j].code, (unsigned long long)totals[j].count);
+}
+
+enum { SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION,
+       SEC_CPU, SEC_ERRORSTATS, SEC_KEYSPACE, SEC_HYGIENE, SEC_SHARDS, SEC_DATAPLANE, SEC_COUNT };
+static const char *section_names[SEC_COUNT] = {
+	"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats",
+	"keyspace", "keyspace_hygiene", "shards", "dataplane",
+};
+
+static void wanted_sections(int argc, const struct arg *argv, bool *want)
+{
+	for (int i = 0; i < SEC_COUNT; i++)
+		want[i] = argc == 1;
+	for (int a = 1; a < argc; a++) {
+		const struct arg *s = &argv[a];
 		bool all = arg_is(s, "all") || arg_is(s, "everything") || arg_is(s, "default");
 		for (int i = 0; i < SEC_COUNT; i++)
 			want[i] |= all || arg_is(s, section_names[i]);
 	}
-	struct shard_totals t;
-	struct engine *eng = ctx->sh->engine;
-	db_publish_stats(ctx->sh);
-	/* Other shards' figure is from their last tick; this one's is now. */
+}
+
+/* On each shard: its figures, now. */
+static void publish_part(struct cmd_ctx *ctx)
+{
+	struct shard *sh = ctx->sh;
+	bool want[SEC_COUNT];
+	wanted_sections(ctx->argc, ctx->argv, want);
+	db_publish_stats(sh);
 	if (want[SEC_HYGIENE])
-		STAT_SET(ctx->sh->stats.expired_present,
-			 expire_count_present(ctx->sh, EXPIRE_PRESENT_INFO_MAX));
+		STAT_SET(sh->stats.expired_present, expire_count_present(sh, EXPIRE_PRESENT_INFO_MAX));
+	if (want[SEC_DATAPLANE] && sh->engine->dataplane_publish)
+		sh->engine->dataplane_publish(sh->engine, sh->id);
+	reply_ok(ctx->out);
+}
+
+static void write_info(struct shard *sh, const bool *want, struct buf *out, int resp)
+{
+	struct shard_totals t;
+	struct engine *eng = sh->engine;
 	shard_totals_sum(eng, &t);
 	struct buf b = { 0 };
 	void (*const plain[])(struct buf *) = { [SEC_PERSISTENCE] = section_persistence,
@@ -218,17 +275,55 @@ void cmd_info(struct cmd_ctx *ctx)
 		if (buf_live(&b))
 			buf_append(&b, "\r\n", 2);
 		switch (i) {
-		case SEC_SERVER: section_server(&b, ctx->sh); break;
+		case SEC_SERVER: section_server(&b, sh); break;
 		case SEC_CLIENTS: section_clients(&b, &t); break;
 		case SEC_MEMORY: section_memory(&b, eng, &t); break;
 		case SEC_HYGIENE: hygiene_info(eng, &b); break;
 		case SEC_STATS: section_stats(&b, &t); break;
 		case SEC_KEYSPACE: section_keyspace(&b, &t); break;
 		case SEC_SHARDS: section_shards(&b, eng); break;
-		case SEC_DATAPLANE: section_dataplane(&b, ctx->sh); break;
+		case SEC_DATAPLANE: section_dataplane(&b, sh); break;
+		case SEC_ERRORSTATS: section_errorstats(&b, eng); break;
 		default: plain[i](&b); break;
 		}
 	}
-	reply_verbatim(ctx->out, ctx->resp, buf_head(&b), buf_live(&b));
+	reply_verbatim(out, resp, buf_head(&b), buf_live(&b));
 	buf_free(&b);
+}
+
+static void info_done(struct shard *sh, struct pending *p)
+{
+	if (!gather_first_error(p, sh->nshards, &p->reply)) {
+		int argc;
+		struct arg *argv = pending_saved_args(p, &argc);
+		bool want[SEC_COUNT];
+		wanted_sections(argc, argv, want);
+		write_info(sh, want, &p->reply, p->resp);
+	}
+	pending_finish(sh, p);
+}
+
+void cmd_info(struct cmd_ctx *ctx)
+{
+	struct shard *sh = ctx->sh;
+	if (sh->nshards == 1) {
+		bool want[SEC_COUNT];
+		wanted_sections(ctx->argc, ctx->argv, want);
+		struct buf ok = { 0 };
+		struct cmd_ctx part = *ctx;
+		part.out = &ok;
+		publish_part(&part);
+		buf_free(&ok);
+		write_info(sh, want, ctx->out, ctx->resp);
+		return;
+	}
+	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, info_done, false);
+	if (!p) {
+		reply_error(ctx->out, "ERR out of memory");
+		return;
+	}
+	pending_save_args(p, ctx->argc, ctx->argv);
+	for (unsigned t = 0; t < sh->nshards; t++)
+		pending_submit(sh, p, t, t, publish_part, ctx->argc, ctx->argv);
+	pending_arm(sh, p);
 }

@@ -22,10 +22,12 @@ static void process_query(struct client *c);
 /* How many requests of one client may be out on other shards (or wait
  * behind one that is): their replies are made before backpressure can see
  * them, so the window is the bound over the size of the client's recent
- * replies (c->reply_size_hint), from PENDING_WINDOW_MIN, where a client
- * starts, to PENDING_WINDOW_MAX. Small replies: a deep pipeline runs at full
- * speed; 1 MB replies: a few at a time. */
-#define PENDING_WINDOW_MIN 8
+ * replies (c->reply_size_hint), from PENDING_WINDOW_MIN to
+ * PENDING_WINDOW_MAX; a client starts at PENDING_WINDOW_FIRST. Small
+ * replies: a deep pipeline runs at full speed; 1 MB replies: a few at a
+ * time. */
+#define PENDING_WINDOW_FIRST 4
+#define PENDING_WINDOW_MIN 2
 #define PENDING_WINDOW_MAX 1024
 
 /* ---- running one command ------------------------------------------------ */
@@ -112,7 +114,7 @@ static void run_command(struct client *c, struct arg *argv, int argc)
 static unsigned pending_window(const struct client *c, long long bound)
 {
 	if (!c->reply_size_hint)
-		return PENDING_WINDOW_MIN;
+		return PENDING_WINDOW_FIRST;
 	uint64_t w = (uint64_t)bound / c->reply_size_hint;
 	return w < PENDING_WINDOW_MIN ? PENDING_WINDOW_MIN
 	       : w > PENDING_WINDOW_MAX ? PENDING_WINDOW_MAX : (unsigned)w;

@@ -16,6 +16,7 @@
 #include "request/client.h"
 #include "request/execute.h"
 #include "request/pending.h"
+#include "resp/error_stats.h"
 #include "shard/shard_job.h"
 #include "shard/shard_msg.h"
 #include "shard/spsc_ring.h"
@@ -123,6 +124,11 @@ static void periodic_work(struct shard *sh)
 		sh->purge_seen = purge;
 		shard_heap_collect(&sh->ks.heap);
 	}
+}
+
+void shard_thread_begin(struct shard *sh)
+{
+	error_stats_bind(&sh->errors);
 }
 
 void shard_tick(struct shard *sh)

@@ -1,4 +1,5 @@
-/* What a dataplane backend calls, in this order, each loop iteration:
+/* What a dataplane backend calls: shard_thread_begin() once, on the
+ * shard's own thread before its loop; then, in this order, each iteration:
  *
  *   shard_update_clock()   (shard/shard.h) first: the iteration's clock
  *   ...                    receive, and client_feed() (loop/client_input.h)
@@ -15,6 +16,9 @@
 
 #include "shard/shard.h"
 
+/* The shard's thread-local state: its error replies count in its
+ * table (resp/error_stats.h). */
+void shard_thread_begin(struct shard *sh);
 /* Deliver received messages: run other shards' requests, take in the
  * replies to ours. Returns how many. */
 unsigned shard_drain_rings(struct shard *sh);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resp/error_stats.h"
+
 /* Write `prefix`, the decimal `v` and CRLF without snprintf: this runs for
  * every integer reply and every bulk header. */
 static void append_prefixed_ll(struct buf *out, char prefix, long long v)
@@ -49,6 +51,7 @@ void reply_error(struct buf *out, const char *msg)
 	size_t n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\r' || msg[n - 1] == '\n'))
 		n--;
+	error_stats_count(msg, n);
 	for (const char *p = msg; p < msg + n; p++) {
 		char ch = (*p == '\r' || *p == '\n') ? ' ' : *p;
 		buf_append(out, &ch, 1);

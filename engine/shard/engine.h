@@ -26,10 +26,11 @@ struct engine {
 	/* Set by the dataplane: wake shard `id` if it sleeps (any thread). */
 	void (*wake)(struct engine *eng, unsigned id);
 	/* Set by a dataplane that has its own figures: append INFO's
-	 * "dataplane" section body. `caller` is the shard whose thread asks:
-	 * its own figures are brought up to date first, so an INFO counts the
-	 * connection it arrived on; the others' are as of their last pass. */
-	void (*dataplane_info)(struct engine *eng, unsigned caller, struct buf *out);
+	 * "dataplane" section body (any shard's thread), from figures each
+	 * shard publishes on its own thread; INFO has every shard publish
+	 * (dataplane_publish) first. */
+	void (*dataplane_info)(struct engine *eng, struct buf *out);
+	void (*dataplane_publish)(struct engine *eng, unsigned id);
 	void *dataplane;
 };
 

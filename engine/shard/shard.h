@@ -19,6 +19,7 @@
 
 #include "keyspace/keyspace.h"
 #include "resp/buf.h"
+#include "resp/error_stats.h"
 #include "resp/resp_parse.h"
 #include "shard/engine.h"
 
@@ -100,6 +101,7 @@ struct shard {
 	struct client *ready;
 
 	uint64_t overhead_bytes;     /* shard_state_bytes() + client bytes, as of the last tick */
+	struct error_stats errors;   /* this thread's error replies (resp/error_stats.h) */
 	struct {                     /* the largest client buffers, this second and the last */
 		int64_t second;
 		uint64_t output[2], input[2];

@@ -28,6 +28,8 @@ void shard_totals_sum(struct engine *eng, struct shard_totals *t)
 		t->evicted += STAT_GET(s->evicted_keys);
 		t->expire_cycle_ms += STAT_GET(s->expire_cycle_ms);
 		t->clients_memory += STAT_GET(s->clients_memory);
+		t->error_replies += atomic_load_explicit(&eng->shards[i]->errors.total,
+							 memory_order_relaxed);
 		t->evicted_clients += STAT_GET(s->evicted_clients);
 		t->output_limit_disconnections += STAT_GET(s->output_limit_disconnections);
 		uint64_t out = STAT_GET(s->client_recent_max_output);

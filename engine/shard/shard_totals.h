@@ -15,7 +15,7 @@ struct shard_totals {
 	uint64_t hits, misses, expired, in_bytes, out_bytes, rejected, messages;
 	uint64_t memory_peak, dataset, volatile_bytes, evicted;
 	uint64_t expire_cycle_ms;
-	uint64_t clients_memory, evicted_clients, output_limit_disconnections;
+	uint64_t clients_memory, evicted_clients, output_limit_disconnections, error_replies;
 	uint64_t client_max_output, client_max_input;   /* the largest of the shards' */
 	double stale_perc_weighted, avg_ttl_weighted;   /* by keys with a TTL */
 };

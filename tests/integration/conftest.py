@@ -127,8 +127,7 @@ def assert_connections_drain(srv, timeout=30):
     deadline = time.time() + timeout
     while True:
         open_now, figures = dataplane_connections(srv)
-        # This check's own connection: 1, or 0 while the shard's figures
-        # (published every 100 ms) predate its handshake.
+        # This check's own connection is the one left.
         if open_now <= 1 or time.time() > deadline:
             break
         time.sleep(0.2)

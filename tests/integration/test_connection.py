@@ -549,3 +549,17 @@ def test_client_setinfo_is_unknown_to_redis_7_0(conn):
 def test_errors_do_not_close_the_connection(conn):
     assert conn.call("SELECT", "abc") == b"-ERR value is not an integer or out of range\r\n"
     assert conn.call("PING") == b"+PONG\r\n"
+
+
+def test_a_flood_of_failed_auths_shows_in_errorstats(auth_server):
+    with auth_server.conn() as admin:
+        assert admin.call("AUTH", "s3cret") == b"+OK\r\n"
+        assert admin.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+        for _ in range(3):
+            with auth_server.conn() as c:
+                for _ in range(10):
+                    assert c.call("AUTH", "wrong") == WRONGPASS
+                assert c.call("GET", "k") == NOAUTH
+        assert decode(admin.call("INFO", "errorstats")) == (
+            b"# Errorstats\r\nerrorstat_NOAUTH:count=3\r\nerrorstat_WRONGPASS:count=30\r\n")
+        assert b"\r\ntotal_error_replies:33\r\n" in decode(admin.call("INFO", "stats"))

@@ -439,6 +439,26 @@ def test_config_resetstat_zeroes_hit_counters(conn):
     assert fields["keyspace_misses"] == "0"
 
 
+def test_error_replies_are_counted_by_code_once_wherever_they_are_made(server, conn):
+    assert conn.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+    assert conn.call("NOSUCHCOMMAND").startswith(b"-ERR unknown command")
+    assert conn.call("GET").startswith(b"-ERR wrong number of arguments")
+    # Keys on every shard: an error made on another shard counts once.
+    for i in range(10):
+        conn.call("SET", "text:%d" % i, "abc")
+        assert conn.call("INCR", "text:%d" % i) == (
+            b"-ERR value is not an integer or out of range\r\n")
+    with server.conn() as other:
+        other.send(b"*1\r\n$abc\r\n")
+        assert other.read_until_closed() == b"-ERR Protocol error: invalid bulk length\r\n"
+    assert decode(conn.call("INFO", "errorstats")) == b"# Errorstats\r\nerrorstat_ERR:count=13\r\n"
+    fields = info_fields(decode(conn.call("INFO", "stats")))
+    assert fields["total_error_replies"] == "13"
+    assert conn.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+    assert decode(conn.call("INFO", "errorstats")) == b"# Errorstats\r\n"
+    assert info_fields(decode(conn.call("INFO", "stats")))["total_error_replies"] == "0"
+
+
 def test_config_without_subcommand_and_unknown_subcommand(conn):
     assert conn.call("CONFIG") == b"-ERR wrong number of arguments for 'config' command\r\n"
     assert conn.call("CONFIG", "NOSUCH") == \

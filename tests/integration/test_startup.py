@@ -181,6 +181,53 @@ def test_command_line_options_are_applied(tmp_path):
         srv.stop()
 
 
+def test_rename_command_in_the_config_file_removes_or_renames_commands(tmp_path):
+    # What operators do after a KEYS or FLUSHALL took their server down.
+    port = free_port()
+    path = write_config(tmp_path, ["port %d" % port, 'rename-command KEYS ""',
+                                   "rename-command FLUSHALL wipe-everything"])
+    srv = ConfigFileServer(path, port).start()
+    try:
+        with RespConn(port) as c:
+            assert c.call("SET", "k", "v") == b"+OK\r\n"
+            assert c.call("KEYS", "*") == (
+                b"-ERR unknown command 'KEYS', with args beginning with: '*' \r\n")
+            assert c.call("FLUSHALL") == (
+                b"-ERR unknown command 'FLUSHALL', with args beginning with: \r\n")
+            assert c.call("WIPE-EVERYTHING") == b"+OK\r\n"
+            assert c.call("DBSIZE") == b":0\r\n"
+    finally:
+        srv.stop()
+
+
+class RenamingServer(Server):
+    def command_line(self):
+        return Server.command_line(self) + ["--rename-command", "CONFIG", ""]
+
+
+def test_rename_command_on_the_command_line_removes_a_command():
+    srv = RenamingServer().start()
+    try:
+        with srv.conn() as c:
+            assert c.call("CONFIG", "GET", "port").startswith(b"-ERR unknown command 'CONFIG'")
+            assert c.call("PING") == b"+PONG\r\n"
+    finally:
+        srv.stop()
+
+
+@tessera_only
+@pytest.mark.parametrize("line,why", [
+    ("rename-command NOSUCH x", "no such command 'NOSUCH'"),
+    ("rename-command GET set", "'set' is already a command's name"),
+    ("rename-command GET", "rename-command takes a command name"),
+])
+def test_a_bad_rename_command_exits_1_saying_why(tmp_path, line, why):
+    path = write_config(tmp_path, ["port %d" % free_port(), line])
+    code, _, err = run_expecting_exit(ConfigFileServer(path, free_port()).command_line())
+    assert code == 1
+    assert why in err
+
+
 # --- shutdown -----------------------------------------------------------------------
 
 def wait_exit(proc, timeout=10):

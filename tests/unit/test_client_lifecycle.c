@@ -291,8 +291,10 @@ TEST(test_renamed_renamenx_moves_a_key_across_shards_and_answers_as_renamenx)
 
 int main(void)
 {
+	char err[256];
 	config_init();
-	command_table_init();
+	if (command_table_init(err, sizeof(err)) < 0)
+		return 1;
 	RUN(test_cross_shard_replies_leave_in_request_order);
 	RUN(test_client_detached_with_output_waiting_leaves_the_dirty_list_when_freed);
 	RUN(test_quit_behind_a_remote_get_closes_after_both_replies_are_sent);

@@ -2,6 +2,7 @@
  * protocol errors), frame measuring for every RESP2/RESP3 type, and the reply
  * encoders in both protocol versions. */
 #include "resp/buf.h"
+#include "resp/error_stats.h"
 #include "resp/reply.h"
 #include "resp/resp_frame.h"
 #include "resp/resp_parse.h"
@@ -496,6 +497,40 @@ static bool drain(struct window *w, size_t *pos, size_t avail, struct buf *t)
  * the rest arrives, and a parser that started over would call them invalid),
  * so a request of A arguments arriving in N reads costs O(bytes), not
  * O(A x N). The bytes move between reads, as a growing buffer's do. */
+/* Error replies count by their first word; codes a client could make up
+ * stop being tracked at ERROR_STATS_CODES, but still count in the total. */
+TEST(test_error_replies_count_by_code_up_to_the_code_limit)
+{
+	static struct error_stats stats;
+	struct buf out = { 0 };
+	char msg[64];
+
+	error_stats_bind(&stats);
+	reply_error(&out, "ERR syntax error");
+	reply_errorf(&out, "WRONGPASS invalid username-password pair or user is disabled.");
+	reply_error(&out, "ERR again");
+	reply_error(&out, "NOCODE\r\n");
+	EXPECT_EQ_UINT(atomic_load(&stats.total), 4);
+	REQUIRE_TRUE(atomic_load(&stats.ncodes) == 3);
+	EXPECT_TRUE(strcmp(stats.codes[0].code, "ERR") == 0);
+	EXPECT_EQ_UINT(atomic_load(&stats.codes[0].count), 2);
+	EXPECT_TRUE(strcmp(stats.codes[1].code, "WRONGPASS") == 0);
+	EXPECT_TRUE(strcmp(stats.codes[2].code, "NOCODE") == 0);
+	for (int i = 0; i < 2 * ERROR_STATS_CODES; i++) {
+		snprintf(msg, sizeof(msg), "CODE%d text", i);
+		reply_error(&out, msg);
+	}
+	EXPECT_EQ_UINT(atomic_load(&stats.ncodes), ERROR_STATS_CODES);
+	EXPECT_EQ_UINT(atomic_load(&stats.total), 4 + 2 * ERROR_STATS_CODES);
+	error_stats_reset(&stats);
+	EXPECT_EQ_UINT(atomic_load(&stats.ncodes), 0);
+	EXPECT_EQ_UINT(atomic_load(&stats.total), 0);
+	error_stats_bind(NULL);
+	reply_error(&out, "ERR not counted");
+	EXPECT_EQ_UINT(atomic_load(&stats.total), 0);
+	buf_free(&out);
+}
+
 TEST(test_a_request_cut_short_is_not_parsed_again_from_its_start)
 {
 	enum { ARGS = 1000 };
@@ -1310,6 +1345,7 @@ int main(void)
 	RUN(test_need_covers_the_whole_frame_while_a_big_last_bulk_arrives);
 	RUN(test_need_is_the_end_of_a_big_bulk_that_is_not_last);
 	RUN(test_pipelined_requests_parse_back_to_back);
+	RUN(test_error_replies_count_by_code_up_to_the_code_limit);
 	RUN(test_a_request_cut_short_is_not_parsed_again_from_its_start);
 	RUN(test_pipeline_split_into_two_reads_at_every_byte_gives_the_same_commands);
 	RUN(test_multibulk_count_above_int_max_or_malformed_is_invalid_multibulk_length);
