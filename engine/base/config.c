@@ -77,6 +77,7 @@ static const struct option options[] = {
 	{ "databases", OPT_INT, NUM(databases), 1, 1, NULL, false, "1" },
 	{ "save", OPT_STRING, STR(save), 0, 0, NULL, true, "" },
 	{ "appendonly", OPT_ENUM, NUM(appendonly_flag), 0, 0, yes_no, false, "no" },
+	{ "protected-mode", OPT_ENUM, NUM(protected_mode), 0, 0, yes_no, true, "yes" },
 	{ "dataplane", OPT_ENUM, NUM(dataplane), 0, 0, dataplane_names, false, "kernel" },
 	{ "dpdk-args", OPT_STRING, STR(dpdk_args), 0, 0, NULL, false, "" },
 	{ "ip", OPT_IPV4, STR(ip), 0, 0, NULL, false, "" },
@@ -343,10 +344,19 @@ static int add_rename(const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static bool address_given;
+
+bool config_address_given(void)
+{
+	return address_given;
+}
+
 static int set_startup(const char *name, const char *value, char *err, size_t errlen)
 {
 	if (!strcasecmp(name, "rename-command"))
 		return add_rename(value, err, errlen);
+	if (!strcasecmp(name, "bind") || !strcasecmp(name, "ip"))
+		address_given = true;
 	const struct option *o = find_option(name, strlen(name));
 	if (!o) {
 		snprintf(err, errlen, "unknown option '%s'", name);

@@ -64,6 +64,7 @@ struct server_config {
 	_Atomic long long dpdk_idle_sleep; /* 1: an idle shard backs off into short sleeps */
 	char *_Atomic dpdk_fault_inject;   /* "loss=5,reorder=10,..." (tests only) */
 	_Atomic long long appendonly_flag;  /* only "no" until AOF exists */
+	_Atomic long long protected_mode;   /* 1: see config_address_given() */
 };
 
 extern struct server_config config;
@@ -90,6 +91,11 @@ int config_option_count(void);
 bool config_policy_is_lfu(void);
 /* maxmemory-clients in bytes now (a percentage follows maxmemory); 0: none. */
 long long config_maxmemory_clients(void);
+
+/* True once `bind` or `ip` was given at start-up (command line or config
+ * file): protected mode then lets other hosts in, as the operator chose an
+ * address to serve. */
+bool config_address_given(void);
 
 /* rename-command lines (config file or command line), in order: `to` is
  * lower case, "" to remove the command. Start-up only; kept until exit. */

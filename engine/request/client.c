@@ -7,8 +7,30 @@
 #include "base/config.h"
 #include "base/invariant.h"
 #include "request/pending.h"
+#include "resp/reply.h"
 
 static const char REJECT_TEXT[] = "-ERR max number of clients reached\r\n";
+
+/* Redis's reply, in Tessera's words: clients look for "DENIED". */
+static const char DENIED_TEXT[] =
+	"DENIED Tessera is running in protected mode because protected mode is enabled, "
+	"no address to serve was given and no password is set for the default user. In this "
+	"mode connections are only accepted from the loopback interface. To accept connections "
+	"from other hosts, do one of these: 1) give the address to serve (--bind, or --ip on the "
+	"DPDK dataplane); 2) set a password (requirepass); 3) turn protected mode off: "
+	"'CONFIG SET protected-mode no' from the loopback interface, or start the server with "
+	"'--protected-mode no'.";
+
+/* Protected mode (as Redis's): with no password and no address chosen by
+ * the operator, only loopback peers are served. A peer whose address is not
+ * IPv4 text (a test's, a future Unix socket's) counts as local. */
+static bool denied_by_protected_mode(const char *addr)
+{
+	unsigned a, b, c, d;
+	if (!CFG(protected_mode) || CFG(requirepass)[0] || config_address_given())
+		return false;
+	return sscanf(addr, "%u.%u.%u.%u:", &a, &b, &c, &d) == 4 && a != 127;
+}
 
 const char *client_reject_text(void)
 {
@@ -46,6 +68,11 @@ struct client *client_create(struct shard *sh, void *conn, int fd,
 	sh->clients = c;
 	STAT_ADD(sh->stats.connected_clients, 1);
 	STAT_ADD(sh->stats.connections_received, 1);
+	if (denied_by_protected_mode(addr)) {
+		reply_error(&c->out, DENIED_TEXT);
+		c->close_asap = true;
+		client_mark_dirty(c);
+	}
 	return c;
 }
 

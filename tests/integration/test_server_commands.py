@@ -336,6 +336,7 @@ def test_config_get_same_parameter_twice_is_reported_once(conn):
     ("bind", b"127.0.0.1"), ("requirepass", b""), ("proto-max-bulk-len", b"536870912"),
     ("client-query-buffer-limit", b"1073741824"), ("maxclients", b"10000"),
     ("tcp-keepalive", b"300"), ("dbfilename", b"dump.rdb"), ("loglevel", b"notice"),
+    ("protected-mode", b"yes"),
 ])
 def test_config_get_reports_defaults_of_supported_options(conn, name, value):
     assert config_get(conn, name) == {name.encode(): value}

@@ -225,6 +225,45 @@ TEST(test_engine_destroy_frees_messages_still_in_flight)
 	engine_destroy(t.eng);
 }
 
+static bool denied(struct shard *sh, const char *addr)
+{
+	static const char want[] = "-DENIED Tessera is running in protected mode";
+	struct client *c = client_create(sh, NULL, -1, addr, "198.18.0.1:6379");
+	bool is = c && c->close_asap && buf_live(&c->out) > sizeof(want) &&
+		  memcmp(buf_head(&c->out), want, sizeof(want) - 1) == 0;
+	client_detach(c);
+	return is;
+}
+
+static void set_option(const char *name, const char *value)
+{
+	char err[256];
+	config_set_runtime(name, strlen(name), value, strlen(value), false, err, sizeof(err));
+}
+
+/* Protected mode, on by default: with no password and no address chosen,
+ * another host gets DENIED and is closed; loopback peers are served. */
+TEST(test_protected_mode_denies_other_hosts_until_an_address_or_a_password_is_given)
+{
+	struct two_shards t;
+	REQUIRE_TRUE(open_two_shards(&t));
+	EXPECT_TRUE(denied(t.sh, "198.18.0.2:40000"));
+	EXPECT_TRUE(!denied(t.sh, "127.0.0.1:40000"));
+	EXPECT_TRUE(!denied(t.sh, "127.3.2.1:40000"));
+	set_option("requirepass", "s3cret");
+	EXPECT_TRUE(!denied(t.sh, "198.18.0.2:40000"));
+	set_option("requirepass", "");
+	set_option("protected-mode", "no");
+	EXPECT_TRUE(!denied(t.sh, "198.18.0.2:40000"));
+	set_option("protected-mode", "yes");
+	EXPECT_TRUE(denied(t.sh, "198.18.0.2:40000"));
+	char err[256];
+	char *argv[] = { "tessera-server", "--bind", "0.0.0.0" };
+	REQUIRE_TRUE(config_parse_command_line(3, argv, err, sizeof(err)) == 0);
+	EXPECT_TRUE(!denied(t.sh, "198.18.0.2:40000"));
+	engine_destroy(t.eng);
+}
+
 /* Pendings are pooled per shard: one taken from the pool must start clean,
  * not still linked to the pendings behind it in the pool. */
 TEST(test_pooled_pending_reused_for_a_new_request_delivers_its_reply)
@@ -301,6 +340,7 @@ int main(void)
 	RUN(test_client_freed_during_the_output_walk_is_skipped_and_others_are_served);
 	RUN(test_engine_destroy_frees_messages_still_in_flight);
 	RUN(test_pooled_pending_reused_for_a_new_request_delivers_its_reply);
+	RUN(test_protected_mode_denies_other_hosts_until_an_address_or_a_password_is_given);
 	RUN(test_renamed_msetnx_names_itself_in_its_arity_error);
 	RUN(test_renamed_renamenx_moves_a_key_across_shards_and_answers_as_renamenx);
 	return unit_summary();

@@ -644,6 +644,25 @@ static const struct scenario scenarios[] = {
 		IN(ACK | PSH, 111, 1, WIN, .data = B10),
 		ADV(TCP_DELAYED_ACK_MS),
 		OUT(ACK, 1, 121, .win = TCP_RECEIVE_WINDOW)) },
+	/* The window closes with the ACK of everything in flight while more
+	 * waits to be sent (a client that stopped reading): nothing is left to
+	 * retransmit, so only the persist timer can find out that the window
+	 * opened again, if the peer's window update is lost (issue 12). */
+	{ .name = "window_closing_with_the_ack_of_all_in_flight_starts_the_probes", .steps = STEPS(
+		HANDSHAKE_WITH(1460, 1460),
+		SEND_N(2920),
+		OUT_RUN(1, 1, 1, 1460),
+		IN(ACK, 1, 1461, 0),               /* all taken, window closed */
+		NOTHING,
+		ADV(TCP_RTO_INITIAL_MS),
+		OUT(ACK | PSH, 1461, 1, .stream_len = 1),
+		IN(ACK, 1, 1461, 0),               /* still closed */
+		NOTHING,
+		ADV(2 * TCP_RTO_INITIAL_MS),
+		OUT(ACK | PSH, 1461, 1, .stream_len = 1),
+		IN(ACK, 1, 1462, WIN),             /* took it, and opens */
+		OUT_RUN(1, 1462, 1, 1459),
+		NOTHING) },
 	{ .name = "zero_window_probes_go_on_while_the_peer_answers_them", .steps = STEPS(
 		HANDSHAKE_WITH(1460, 0),
 		SEND("abc"),
