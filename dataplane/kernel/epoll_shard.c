@@ -57,9 +57,14 @@ static void conn_close(struct epoll_shard *es, struct epoll_conn *cn)
 	free(cn);
 }
 
+/* A burst of connections is taken a batch per loop iteration (the listener
+ * is level-triggered): replies to clients already connected go out between
+ * batches instead of after the whole burst. */
+#define ACCEPTS_PER_ITERATION 64
+
 static void accept_all(struct epoll_shard *es)
 {
-	for (;;) {
+	for (int n = 0; n < ACCEPTS_PER_ITERATION; n++) {
 		int fd = accept4(es->k.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return; /* EAGAIN: done; other errors: try at the next event */

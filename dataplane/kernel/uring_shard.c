@@ -335,11 +335,18 @@ static void on_event(struct uring_shard *us, struct io_uring_cqe *cqe)
 	arm_event(us);
 }
 
+/* Completions handled per loop iteration: a burst (2,000 connections
+ * arriving or reset at once) is taken in batches, and replies to the
+ * clients already served go out between them. */
+#define COMPLETIONS_PER_ITERATION 256
+
 static unsigned process_completions(struct uring_shard *us)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 	io_uring_for_each_cqe(&us->ring, head, cqe) {
+		if (n == COMPLETIONS_PER_ITERATION)
+			break;
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		void *ptr = unpack_ptr(ud);
 		switch ((enum tag)(ud & 7)) {

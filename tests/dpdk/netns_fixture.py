@@ -153,7 +153,11 @@ class Network:
 def dpdk_command_line(net, lane, shards, port, extra=()):
     """tessera-server on the DPDK dataplane, af_packet on `lane`'s server
     end, run in the server namespace."""
-    vdev = "net_af_packet0,iface=%s" % lane.server_if
+    # 4,096 frames per queue, as a NIC's ring holds, not af_packet's 512: a
+    # burst of 2,000 RSTs (tests/integration/test_hostile_input.py) would
+    # overflow 512, and a lost RST leaves its connection open until
+    # keepalive finds it.
+    vdev = "net_af_packet0,iface=%s,framecnt=4096" % lane.server_if
     if shards > 1:
         vdev += ",qpairs=%d" % shards
     eal = "--no-huge -m 512 --no-pci --no-shconf --file-prefix %s --vdev=%s" % (
