@@ -125,7 +125,7 @@ static bool must_pause(const struct client *c)
 	long long bound = CFG(client_output_backpressure);
 	if (bound <= 0)
 		return false;
-	return c->npending >= pending_window(c, bound) || client_output_bytes(c) >= (size_t)bound;
+	return c->npending >= pending_window(c, bound) || client_queued_output(c) >= (size_t)bound;
 }
 
 void client_resume_input(struct client *c)

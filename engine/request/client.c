@@ -152,6 +152,25 @@ size_t client_output_bytes(const struct client *c)
 	return bytes;
 }
 
+#ifdef TESSERA_ASSERTS
+static size_t frozen_after_walked(const struct client *c)
+{
+	size_t bytes = 0;
+	for (const struct pending *p = c->pend_head; p && p != c->pend_tail; p = p->next)
+		bytes += buf_live(&p->after);
+	return bytes;
+}
+#endif
+
+size_t client_queued_output(const struct client *c)
+{
+#ifdef TESSERA_ASSERTS
+	ASSERT(c->frozen_after_bytes == frozen_after_walked(c));
+#endif
+	return buf_live(&c->out) + c->out_held + c->frozen_after_bytes +
+	       (c->pend_tail ? buf_live(&c->pend_tail->after) : 0);
+}
+
 size_t client_memory_bytes(const struct client *c)
 {
 	size_t bytes = sizeof(*c) + c->query.cap + c->out.cap + c->out_held +

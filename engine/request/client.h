@@ -47,6 +47,7 @@ struct client {
 	struct pending *pend_head, *pend_tail;
 	unsigned npending;           /* pendings from pend_head to pend_tail */
 	size_t reply_size_hint;      /* recent pendings' largest reply, decaying */
+	size_t frozen_after_bytes;   /* replies in `after` of pendings that have a newer one */
 	int inflight;                /* parts on other shards */
 	int resp;
 	bool authenticated;
@@ -92,6 +93,10 @@ struct buf *client_reply_buf(struct client *c);
 /* Replies made and not yet sent: c->out, what the backend holds, and what
  * waits in pendings behind an earlier reply. */
 size_t client_output_bytes(const struct client *c);
+/* The same in O(1), for backpressure on every request: all but the replies
+ * of other shards that wait in pendings (the window of pendings bounds
+ * those). */
+size_t client_queued_output(const struct client *c);
 /* Close a client from a command (CLIENT KILL, timeout). */
 void client_kill(struct client *c);
 /* Bytes a connection holds: its struct, query and output buffers, its

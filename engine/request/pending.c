@@ -88,9 +88,12 @@ struct pending *pending_open(struct shard *sh, struct client *c, const struct co
 	p->done = done;
 	p->barrier = barrier;
 	p->resp = c->resp;
-	if (c->pend_tail)
+	if (c->pend_tail) {
+		/* Replies go behind the new pending now: the old one's `after`
+		 * is final (client_queued_output counts it). */
+		c->frozen_after_bytes += buf_live(&c->pend_tail->after);
 		c->pend_tail->next = p;
-	else
+	} else
 		c->pend_head = p;
 	c->pend_tail = p;
 	c->npending++;
@@ -153,6 +156,8 @@ static void deliver_completed(struct shard *sh, struct client *c)
 {
 	while (c->pend_head && c->pend_head->complete) {
 		struct pending *p = c->pend_head;
+		if (p->next)
+			c->frozen_after_bytes -= buf_live(&p->after);
 		c->pend_head = p->next;
 		if (!c->pend_head)
 			c->pend_tail = NULL;
