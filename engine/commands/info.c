@@ -246,17 +246,22 @@ static void wanted_sections(int argc, const struct arg *argv, bool *want)
 	}
 }
 
-/* On each shard: its figures, now. */
-static void publish_part(struct cmd_ctx *ctx)
+/* A shard's figures, now, on its own thread. */
+static void publish_figures(struct shard *sh, const bool *want)
 {
-	struct shard *sh = ctx->sh;
-	bool want[SEC_COUNT];
-	wanted_sections(ctx->argc, ctx->argv, want);
 	db_publish_stats(sh);
 	if (want[SEC_HYGIENE])
 		STAT_SET(sh->stats.expired_present, expire_count_present(sh, EXPIRE_PRESENT_INFO_MAX));
 	if (want[SEC_DATAPLANE] && sh->engine->dataplane_publish)
 		sh->engine->dataplane_publish(sh->engine, sh->id);
+}
+
+/* The part INFO sends each shard. */
+static void publish_part(struct cmd_ctx *ctx)
+{
+	bool want[SEC_COUNT];
+	wanted_sections(ctx->argc, ctx->argv, want);
+	publish_figures(ctx->sh, want);
 	reply_ok(ctx->out);
 }
 
@@ -309,11 +314,7 @@ void cmd_info(struct cmd_ctx *ctx)
 	if (sh->nshards == 1) {
 		bool want[SEC_COUNT];
 		wanted_sections(ctx->argc, ctx->argv, want);
-		struct buf ok = { 0 };
-		struct cmd_ctx part = *ctx;
-		part.out = &ok;
-		publish_part(&part);
-		buf_free(&ok);
+		publish_figures(sh, want);
 		write_info(sh, want, ctx->out, ctx->resp);
 		return;
 	}

@@ -171,10 +171,16 @@ size_t client_queued_output(const struct client *c)
 	       (c->pend_tail ? buf_live(&c->pend_tail->after) : 0);
 }
 
+/* What a connection holds steadily: its struct, buffers and argv. */
+static size_t own_bytes(const struct client *c)
+{
+	return sizeof(*c) + c->query.cap + c->out.cap +
+	       (size_t)c->parser.argv.cap * sizeof(struct arg);
+}
+
 size_t client_memory_bytes(const struct client *c)
 {
-	size_t bytes = sizeof(*c) + c->query.cap + c->out.cap + c->out_held +
-		       (size_t)c->parser.argv.cap * sizeof(struct arg);
+	size_t bytes = own_bytes(c) + c->out_held;
 	for (const struct pending *p = c->pend_head; p; p = p->next)
 		bytes += p->reply.cap + p->after.cap;
 	return bytes;
@@ -186,8 +192,7 @@ void clients_survey(const struct shard *sh, struct clients_survey *s)
 	for (const struct client *c = sh->clients; c; c = c->next) {
 		size_t out = client_output_bytes(c), in = c->query.cap;
 		s->memory += client_memory_bytes(c);
-		s->held += sizeof(*c) + c->query.cap + c->out.cap +
-			   (size_t)c->parser.argv.cap * sizeof(struct arg);
+		s->held += own_bytes(c);
 		if (out > s->max_output)
 			s->max_output = out;
 		if (in > s->max_input)
