@@ -58,7 +58,7 @@ struct dataplane_figures {
 	_Atomic uint64_t keepalive_probes;
 	/* Loss recovery and RFC 5961/7323 checks, on their own INFO line. */
 	_Atomic uint64_t fast_retransmits, sack_retransmits, rto_timeouts, paws_rejected;
-	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed;
+	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed, ooo_dropped;
 	_Atomic uint64_t arp_entries, arp_learned_from_peers, arp_fanout_ring_full;
 };
 #define PUBLISH_MS 100
@@ -248,6 +248,7 @@ static void write_figures(struct dpdk_shard *ds)
 	STAT_SET(f->delayed_acks, t->delayed_acks);
 	STAT_SET(f->challenge_acks, t->challenge_acks);
 	STAT_SET(f->challenge_acks_suppressed, t->challenge_acks_suppressed);
+	STAT_SET(f->ooo_dropped, t->ooo_dropped);
 	STAT_SET(f->arp_entries, ds->net.arp.count);
 	STAT_SET(f->arp_learned_from_peers, ds->arp->learned_from_peers);
 	STAT_SET(f->arp_fanout_ring_full, ds->arp->ring_full);
@@ -285,6 +286,7 @@ static const struct figure_field tcp_fields[] = {
 	FIELD("rto_timeouts", rto_timeouts), FIELD("paws_rejected", paws_rejected),
 	FIELD("delayed_acks", delayed_acks), FIELD("challenge_acks", challenge_acks),
 	FIELD("challenge_acks_suppressed", challenge_acks_suppressed),
+	FIELD("out_of_order_dropped", ooo_dropped),
 };
 
 static void publish_figures(struct dpdk_shard *ds)

@@ -140,6 +140,7 @@ struct tcb {
 	 * segments are kept until the hole before them is filled). */
 	struct ooo_segment *ooo;
 	size_t ooo_bytes;
+	unsigned ooo_count;      /* at most TCP_OOO_MAX_SEGMENTS */
 
 	void *upper;             /* the upper layer's connection (engine client) */
 	bool in_flush_list;
@@ -177,6 +178,7 @@ struct tcp_stats {
 	uint64_t fast_retransmits, sack_retransmits, rto_timeouts;
 	uint64_t paws_rejected, delayed_acks;
 	uint64_t challenge_acks, challenge_acks_suppressed;
+	uint64_t ooo_dropped;           /* out-of-order segments over TCP_OOO_MAX_SEGMENTS */
 };
 
 struct tcp_layer {

@@ -147,6 +147,7 @@ void tcp_ooo_clear(struct tcb *t)
 		free(o);
 	}
 	t->ooo_bytes = 0;
+	t->ooo_count = 0;
 }
 
 void tcp_want_flush(struct tcb *t)

@@ -197,6 +197,8 @@ static void listen_input(struct net_stack *ns, const uint8_t *mac, uint32_t sadd
 	if (!(s->flags & TCP_SYN))
 		return;
 	uint16_t mss = s->mss ? (s->mss < TCP_OUR_MSS ? s->mss : TCP_OUR_MSS) : TCP_DEFAULT_MSS;
+	if (mss < TCP_MIN_PEER_MSS)
+		mss = TCP_MIN_PEER_MSS;
 	if (ns->tcp.stats.syn_received >= TCP_SYN_BACKLOG) {
 		/* A SYN flood, or a burst: answer without keeping state. */
 		uint32_t cookie = syn_cookie_make(&ns->tcp, saddr, daddr, s->sport, s->dport, mss,
@@ -372,6 +374,10 @@ static void ooo_insert(struct tcb *t, const struct tcp_segment *s)
 {
 	if (t->ooo_bytes + s->len > t->rcv.wnd)
 		return; /* beyond what we advertised: the peer will resend */
+	if (t->ooo_count >= TCP_OOO_MAX_SEGMENTS) {
+		t->ns->tcp.stats.ooo_dropped++;
+		return;
+	}
 	struct ooo_segment **p = &t->ooo;
 	while (*p && seq_lt((*p)->seq, s->seq))
 		p = &(*p)->next;
@@ -387,6 +393,7 @@ static void ooo_insert(struct tcb *t, const struct tcp_segment *s)
 	o->next = *p;
 	*p = o;
 	t->ooo_bytes += s->len;
+	t->ooo_count++;
 }
 
 static void deliver(struct tcb *t, uint8_t *data, uint32_t len)
@@ -406,6 +413,7 @@ static void ooo_drain(struct tcb *t)
 		struct ooo_segment *o = t->ooo;
 		t->ooo = o->next;
 		t->ooo_bytes -= o->len;
+		t->ooo_count--;
 		uint32_t skip = t->rcv.nxt - o->seq;
 		if (skip < o->len)
 			deliver(t, o->data + skip, o->len - skip);
@@ -465,7 +473,22 @@ static bool process_fin(struct tcb *t, const struct tcp_segment *s)
 {
 	if (!(s->flags & TCP_FIN) || s->seq + s->len != t->rcv.nxt)
 		return true;
+	if (t->state & (TCP_CLOSE_WAIT | TCP_CLOSING | TCP_LAST_ACK | TCP_TIME_WAIT)) {
+		/* The peer's FIN was counted already: this one is past the end
+		 * of its stream. Acknowledge and stay (3.10.7.4, eighth step);
+		 * TIME-WAIT starts its 2 MSL again. */
+		t->ack_now = true;
+		tcp_want_flush(t);
+		if (t->state == TCP_TIME_WAIT) {
+			timer_cancel(&t->time_wait_timer);
+			timer_arm(&t->ns->timers, &t->time_wait_timer, TCP_TIME_WAIT_MS);
+		}
+		return true;
+	}
 	t->rcv.nxt++;
+	/* The stream ends here: bytes the peer queued beyond it can never be
+	 * delivered, and must not be SACKed. */
+	tcp_ooo_clear(t);
 	t->ack_now = true;
 	tcp_want_flush(t);
 	switch (t->state) {
@@ -489,10 +512,6 @@ static bool process_fin(struct tcb *t, const struct tcp_segment *s)
 		break;
 	case TCP_FIN_WAIT_2:
 		enter_time_wait(t);
-		break;
-	case TCP_TIME_WAIT:
-		timer_cancel(&t->time_wait_timer);
-		timer_arm(&t->ns->timers, &t->time_wait_timer, TCP_TIME_WAIT_MS);
 		break;
 	default:
 		break;

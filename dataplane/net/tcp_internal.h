@@ -6,10 +6,19 @@
 
 #define TCP_DEFAULT_MSS 536         /* RFC 9293 3.7.1: without the option */
 #define TCP_OUR_MSS 1460            /* Ethernet MTU 1500 - 40 */
+/* The smallest MSS we accept from a peer (Linux's tcp_min_snd_mss): a
+ * smaller one, or one our timestamp option would fill, would cut every
+ * reply into segments of a few bytes each (CVE-2019-11479's attack). */
+#define TCP_MIN_PEER_MSS 48
 #define TCP_RECEIVE_WINDOW 65535    /* without window scaling */
 /* With window scaling (RFC 7323), offered when the peer's SYN does: what
  * may wait in the out-of-order queue, and the shift that announces it. */
 #define TCP_RECEIVE_WINDOW_SCALED (512 * 1024)
+/* Segments waiting in the out-of-order queue, per connection: a window
+ * of full segments is 363; tiny ones each cost a malloc and a step of the
+ * sorted insert, and 512 KB of 1-byte segments would cost 25 MB and 10^11
+ * steps. Past the bound a segment is dropped; the peer sends it again. */
+#define TCP_OOO_MAX_SEGMENTS 512
 #define TCP_OUR_WSCALE 4
 #define TCP_MAX_WSCALE 14           /* RFC 7323 2.3 */
 #define TCP_RTO_INITIAL_MS 1000     /* RFC 6298 2.1 */

@@ -116,6 +116,7 @@ struct seg {
 				     * what the upper layer wrote, from .seq on */
 	bool bad_csum;              /* inject: corrupt the TCP checksum */
 	bool no_flush;              /* inject: more arrives in this loop iteration */
+	uint32_t seq_stride;        /* inject, IN_N: each repetition this much further on */
 
 	/* RFC 7323 timestamps. Inject (.ts): TSval .tsval on the peer's
 	 * clock, absolute; TSecr counted from our first TSval (the SYN-ACK's),
@@ -288,6 +289,18 @@ static const struct scenario scenarios[] = {
 		/* RFC 9293 3.7.1: no option means 536. */
 		OUT(ACK | PSH, 1, 1, .data = A100 A100 A100 A100 A100 B10 B10 B10 "bbbbbb"),
 		OUT(ACK | PSH, 537, 1, .data = B10 B10 B10 B10 B10 B10 "bbbb"),
+		NOTHING) },
+	{ .name = "syn_with_a_tiny_mss_gets_segments_of_at_least_48_bytes", .steps = STEPS(
+		/* MSS 8 with timestamps left 8 - 12 bytes for data: the count
+		 * wrapped and one segment took the whole window (found by
+		 * tests/fuzz/fuzz_tcp_input). Linux's tcp_min_snd_mss floor. */
+		IN(SYN, 0, 0, WIN, .mss = 8, TS(100, 0)),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS, ECHO(100)),
+		IN(ACK, 1, 1, WIN, TS(101, 0)),
+		SEND(A100),
+		OUT(ACK | PSH, 1, 1, .data = A10 A10 A10 "aaaaaa", ECHO(101)),
+		OUT(ACK | PSH, 37, 1, .data = A10 A10 A10 "aaaaaa", ECHO(101)),
+		OUT(ACK | PSH, 73, 1, .data = A10 A10 "aaaaaaaa", ECHO(101)),
 		NOTHING) },
 	{ .name = "repeated_syn_in_syn_received_gets_the_syn_ack_again", .steps = STEPS(
 		IN(SYN, 0, 0, WIN, .mss = 1460),
@@ -838,6 +851,20 @@ static const struct scenario scenarios[] = {
 		STATE_IS(TCP_TIME_WAIT)) },
 
 	/* -- SACK, receiving (RFC 2018 4) -- */
+	{ .name = "out_of_order_queue_holds_at_most_512_segments", .steps = STEPS(
+		/* 600 one-byte segments, each ahead of a hole: a malloc and a
+		 * sorted insert each, unbounded until the window (512 KB with
+		 * scaling) was full (seen while writing tests/fuzz/fuzz_tcp_input,
+		 * whose queue check now counts segments too). */
+		IN(SYN, 0, 0, WIN, .mss = 1460),
+		OUT(SYN | ACK, 0, 1, .mss = TCP_OUR_MSS),
+		IN(ACK, 1, 1, WIN),
+		IN_N(600, ACK | PSH, 3, 1, WIN, .data = "x", .seq_stride = 2, .no_flush = true),
+		DO_FLUSH,
+		OUT(ACK, 1, 1),
+		STAT_IS(out_of_order, 600),
+		STAT_IS(ooo_dropped, 600 - TCP_OOO_MAX_SEGMENTS),
+		NOTHING) },
 	{ .name = "out_of_order_arrivals_are_acked_at_once_with_sack_blocks_latest_first", .steps = STEPS(
 		HANDSHAKE_SACK(1460),
 		IN(ACK | PSH, 11, 1, WIN, .data = B10),
@@ -858,6 +885,32 @@ static const struct scenario scenarios[] = {
 		OUT(ACK, 1, 51, NO_SACK, NO_OPTIONS),
 		GOT(A10 B10 X10("c") X10("d") X10("e")),
 		STAT_IS(delayed_acks, 0)) },
+	{ .name = "fin_discards_out_of_order_data_beyond_it", .answers_after_fin = true,
+	  .steps = STEPS(
+		/* Bytes queued past where the FIN then ends the stream can never
+		 * be delivered: they were kept, and SACKed, until the connection
+		 * closed (found by tests/fuzz/fuzz_tcp_input). */
+		HANDSHAKE_SACK(1460),
+		IN(ACK | PSH, 12, 1, WIN, .data = "zz"),
+		OUT(ACK, 1, 1, SACKS({ 12, 14 })),
+		IN(ACK | PSH | FIN, 1, 1, WIN, .data = A10),
+		OUT(ACK, 1, 12, NO_SACK),
+		GOT(A10),
+		STATE_IS(TCP_CLOSE_WAIT),
+		NOTHING) },
+	{ .name = "second_fin_past_the_first_is_acked_without_counting_it", .answers_after_fin = true,
+	  .steps = STEPS(
+		/* A FIN at rcv.nxt after the peer's FIN was counted: rcv.nxt moved
+		 * on again, past bytes that never existed, and our ACKs said so
+		 * (found by tests/fuzz/fuzz_tcp_input). */
+		HANDSHAKE,
+		IN(ACK | FIN, 1, 1, WIN),
+		OUT(ACK, 1, 2),
+		STATE_IS(TCP_CLOSE_WAIT),
+		IN(ACK | FIN, 2, 1, WIN),
+		OUT(ACK, 1, 2),
+		STATE_IS(TCP_CLOSE_WAIT),
+		NOTHING) },
 	{ .name = "sack_blocks_after_the_first_repeat_the_most_recently_reported", .steps = STEPS(
 		HANDSHAKE_SACK(1460),
 		IN(ACK | PSH, 11, 1, WIN, .data = B10),
@@ -1509,7 +1562,8 @@ static bool inject(struct run *r, const struct seg *s)
 {
 	uint8_t f[ETH_HDR_LEN + IPV4_HDR_LEN + 60 + 1500];
 	uint32_t tsecr = s->tsecr_last ? r->last_tsval : r->ts_base + s->tsecr;
-	size_t n = build_frame(f, PEER_PORT, r->lport, PEER_ISN + s->seq, r->our_iss + s->ack,
+	size_t n = build_frame(f, PEER_PORT, r->lport, PEER_ISN + s->seq + r->rep * s->seq_stride,
+			       r->our_iss + s->ack,
 			       tsecr, r->our_iss, s);
 	net_input(&ns, f, n);
 	if (!s->no_flush)
