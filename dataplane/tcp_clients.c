@@ -74,12 +74,20 @@ static bool tcp_send_output(void *backend, struct client *c)
 	return true;
 }
 
+/* output_sink.close. A killed client (CLIENT KILL, an output limit,
+ * maxmemory-clients, the idle timeout) whose replies still wait in the
+ * send queue may never read them: a FIN would wait behind them, and the
+ * zero window be probed for ever. Reset it; one with nothing queued gets
+ * its FIN as usual. */
 static void tcp_close_output(void *backend, struct client *c)
 {
 	(void)backend;
 	struct tcb *t = c->conn;
 	c->conn = NULL;
-	tcp_close(t);
+	if (c->output_dropped && t->sndq_len > 0)
+		tcp_abort(t);
+	else
+		tcp_close(t);
 	client_detach(c);
 }
 

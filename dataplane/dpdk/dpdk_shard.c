@@ -55,10 +55,10 @@ struct dataplane_figures {
 	_Atomic uint64_t forwarded_out, forwarded_in, forward_ring_full;
 	_Atomic uint64_t faults_injected;
 	_Atomic uint64_t syn_received, syn_cookies_sent, syn_cookies_accepted;
-	_Atomic uint64_t keepalive_probes;
+	_Atomic uint64_t keepalive_probes, window_probes, ooo_dropped;
 	/* Loss recovery and RFC 5961/7323 checks, on their own INFO line. */
 	_Atomic uint64_t fast_retransmits, sack_retransmits, rto_timeouts, paws_rejected;
-	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed, ooo_dropped;
+	_Atomic uint64_t delayed_acks, challenge_acks, challenge_acks_suppressed;
 	_Atomic uint64_t arp_entries, arp_learned_from_peers, arp_fanout_ring_full;
 };
 #define PUBLISH_MS 100
@@ -241,6 +241,7 @@ static void write_figures(struct dpdk_shard *ds)
 	STAT_SET(f->syn_cookies_sent, t->syn_cookies_sent);
 	STAT_SET(f->syn_cookies_accepted, t->syn_cookies_accepted);
 	STAT_SET(f->keepalive_probes, t->keepalive_probes);
+	STAT_SET(f->window_probes, t->window_probes);
 	STAT_SET(f->fast_retransmits, t->fast_retransmits);
 	STAT_SET(f->sack_retransmits, t->sack_retransmits);
 	STAT_SET(f->rto_timeouts, t->rto_timeouts);
@@ -270,13 +271,15 @@ static const struct figure_field shard_fields[] = {
 	FIELD("tx_packets", tx_packets), FIELD("tx_bytes", tx_bytes),
 	FIELD("rx_dropped", rx_dropped), FIELD("tx_dropped", tx_dropped),
 	FIELD("checksum_errors", bad_checksum), FIELD("retransmits", retransmits),
-	FIELD("out_of_order", out_of_order), FIELD("connections", connections),
+	FIELD("out_of_order", out_of_order), FIELD("out_of_order_dropped", ooo_dropped),
+	FIELD("connections", connections),
 	FIELD("time_wait", time_wait), FIELD("forwarded_out", forwarded_out),
 	FIELD("forwarded_in", forwarded_in), FIELD("forward_ring_full", forward_ring_full),
 	FIELD("faults_injected", faults_injected), FIELD("syn_received", syn_received),
 	FIELD("syn_cookies_sent", syn_cookies_sent),
 	FIELD("syn_cookies_accepted", syn_cookies_accepted),
-	FIELD("keepalive_probes", keepalive_probes), FIELD("arp_entries", arp_entries),
+	FIELD("keepalive_probes", keepalive_probes), FIELD("window_probes", window_probes),
+	FIELD("arp_entries", arp_entries),
 	FIELD("arp_learned_from_peers", arp_learned_from_peers),
 	FIELD("arp_fanout_ring_full", arp_fanout_ring_full),
 };
@@ -286,7 +289,6 @@ static const struct figure_field tcp_fields[] = {
 	FIELD("rto_timeouts", rto_timeouts), FIELD("paws_rejected", paws_rejected),
 	FIELD("delayed_acks", delayed_acks), FIELD("challenge_acks", challenge_acks),
 	FIELD("challenge_acks_suppressed", challenge_acks_suppressed),
-	FIELD("out_of_order_dropped", ooo_dropped),
 };
 
 static void publish_figures(struct dpdk_shard *ds)

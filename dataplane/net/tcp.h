@@ -175,6 +175,7 @@ struct tcp_stats {
 	uint64_t syn_received;          /* half-open connections now */
 	uint64_t syn_cookies_sent, syn_cookies_accepted;
 	uint64_t keepalive_probes, keepalive_drops;
+	uint64_t window_probes;         /* zero-window probes (persist timer) */
 	uint64_t fast_retransmits, sack_retransmits, rto_timeouts;
 	uint64_t paws_rejected, delayed_acks;
 	uint64_t challenge_acks, challenge_acks_suppressed;
@@ -212,6 +213,11 @@ void tcp_input(struct net_stack *ns, const uint8_t *src_mac, uint32_t saddr, uin
 size_t tcp_send(struct tcb *t, const void *data, size_t len);
 /* The upper layer is done: FIN once the queue has gone out. */
 void tcp_close(struct tcb *t);
+/* The upper layer drops the connection and what it queued (RFC 9293
+ * 3.10.5 ABORT): a RST, and the tcb is freed at once, with no upcall. For
+ * a client that was killed: one that never reads would otherwise hold its
+ * queue behind a zero window, probed for ever. */
+void tcp_abort(struct tcb *t);
 /* Backpressure from the layer above: off, the window's right edge stays
  * where it is, so it closes as bytes arrive (never shrinks, RFC 9293
  * 3.8.6.2.1); on, the whole window opens again and a window update goes

@@ -248,6 +248,15 @@ void tcp_close(struct tcb *t)
 	tcp_want_flush(t);
 }
 
+void tcp_abort(struct tcb *t)
+{
+	t->upper = NULL;
+	if (t->state & (TCP_SYN_RECEIVED | TCP_ESTABLISHED | TCP_FIN_WAIT_1 | TCP_FIN_WAIT_2 |
+			TCP_CLOSE_WAIT))
+		tcp_send_reset_for(t);
+	tcp_free(t->ns, t);
+}
+
 /* ---- timers ------------------------------------------------------------- */
 
 void tcp_retransmit_timeout(struct timer *tm, void *arg)
@@ -261,6 +270,7 @@ void tcp_retransmit_timeout(struct timer *tm, void *arg)
 		 * probe byte is sent again from snd.una each time. */
 		t->snd.nxt = t->snd.una;
 		t->window_probe = true;
+		ns->tcp.stats.window_probes++;
 		tcp_output(t);
 		t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : t->rto_ms * 2;
 		timer_arm(&ns->timers, &t->rtx_timer, t->rto_ms);

@@ -211,3 +211,85 @@ def test_a_client_that_stops_reading_gets_its_whole_reply_when_it_reads_again(ne
         "print('intact')\n" % SERVER_IP), timeout=180)
     assert out.stdout.strip() == "intact", out.stdout + out.stderr
 
+
+
+def test_a_lost_window_update_is_recovered_by_zero_window_probes(net, dpdk_server):
+    # The client's window closes under a large reply; then it reads all it
+    # holds while its own ACKs are dropped (iptables in the client
+    # namespace), so the window update that reopens the flow is lost. Its
+    # kernel never repeats one: only the server's zero-window probes
+    # (RFC 9293 3.8.6.1) find the open window. Without them the rest of
+    # the reply never comes (issue 12, item 3).
+    probes_before = total(net, "window_probes")
+    out = net.client(PY, "-c", (
+        "import hashlib, os, socket, subprocess, time\n"
+        "v = os.urandom(4 << 20)\n"
+        "s = socket.socket()\n"
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)\n"
+        "s.settimeout(30)\n"
+        "s.connect((%r, 6379))\n"
+        "s.sendall(b'*3\\r\\n$3\\r\\nSET\\r\\n$4\\r\\nzwin\\r\\n$%%d\\r\\n' %% len(v) + v + b'\\r\\n')\n"
+        "assert s.recv(5) == b'+OK\\r\\n'\n"
+        "s.sendall(b'*2\\r\\n$3\\r\\nGET\\r\\n$4\\r\\nzwin\\r\\n')\n"
+        "time.sleep(1.5)  # the reply fills our window: it closes\n"
+        "rule = ['OUTPUT', '-p', 'tcp', '--sport', str(s.getsockname()[1]), '-j', 'DROP']\n"
+        "subprocess.run(['iptables', '-w', '-I'] + rule, check=True)\n"
+        "got = bytearray()\n"
+        "s.setblocking(False)\n"
+        "while True:  # all we hold: the window opens, its update is dropped\n"
+        "    try:\n"
+        "        chunk = s.recv(1 << 20)\n"
+        "    except BlockingIOError:\n"
+        "        break\n"
+        "    got += chunk\n"
+        "time.sleep(1.0)\n"
+        "subprocess.run(['iptables', '-w', '-D'] + rule, check=True)\n"
+        "s.settimeout(20)\n"
+        "want = b'$%%d\\r\\n' %% len(v) + v + b'\\r\\n'\n"
+        "assert 0 < len(got) < len(want), len(got)\n"
+        "while len(got) < len(want):\n"
+        "    chunk = s.recv(1 << 20)\n"
+        "    assert chunk\n"
+        "    got += chunk\n"
+        "assert hashlib.sha256(bytes(got)).digest() == hashlib.sha256(want).digest()\n"
+        "print('intact')\n" % SERVER_IP), timeout=90)
+    assert out.stdout.strip() == "intact", out.stdout + out.stderr
+    assert total(net, "window_probes") > probes_before
+
+
+def test_a_killed_client_that_never_reads_is_reset_and_its_connection_freed(net, dpdk_server):
+    # A FIN would wait behind the replies the client never reads, and its
+    # zero window be probed for ever: CLIENT KILL resets it instead, while
+    # it still reads nothing.
+    out = net.client(PY, "-c", (
+        "import socket, subprocess, time\n"
+        "def cmd(sock, *args):\n"
+        "    sock.sendall(b''.join([b'*%%d\\r\\n' %% len(args)] +\n"
+        "                          [b'$%%d\\r\\n%%s\\r\\n' %% (len(a), a) for a in args]))\n"
+        "admin = socket.create_connection((%r, 6379), timeout=10)\n"
+        "cmd(admin, b'SET', b'killbig', b'x' * (4 << 20)); assert admin.recv(5) == b'+OK\\r\\n'\n"
+        "s = socket.socket()\n"
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n"
+        "s.settimeout(10)\n"
+        "s.connect((%r, 6379))\n"
+        "cmd(s, b'CLIENT', b'ID'); cid = s.recv(64).strip()[1:]\n"
+        "cmd(s, b'GET', b'killbig')\n"
+        "time.sleep(1)  # our window closes\n"
+        "cmd(admin, b'CLIENT', b'KILL', b'ID', cid); assert admin.recv(4) == b':1\\r\\n'\n"
+        "def open_connections():\n"
+        "    cmd(admin, b'INFO', b'dataplane'); time.sleep(0.2)\n"
+        "    text = admin.recv(1 << 16).decode()\n"
+        "    return sum(int(f.split('=')[1]) for line in text.split('\\r\\n')\n"
+        "               if line.startswith('shard') and ':' in line and '_tcp' not in line\n"
+        "               for f in line.split(':', 1)[1].split(',') if f.startswith('connections='))\n"
+        "deadline = time.time() + 5\n"
+        "while open_connections() != 1 and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "assert open_connections() == 1, 'the killed connection is still open'\n"
+        "try:\n"
+        "    while s.recv(1 << 20):\n"
+        "        pass\n"
+        "    print('closed, not reset')\n"
+        "except ConnectionResetError:\n"
+        "    print('reset')\n" % (SERVER_IP, SERVER_IP)), timeout=60)
+    assert out.stdout.strip() == "reset", out.stdout + out.stderr

@@ -15,8 +15,9 @@
  * Then:
  *   - every output is well-formed RESP, and the two runs gave the same
  *     replies, byte for byte, to every command whose reply does not
- *     depend on the layout (not TIME, INFO, SCAN, KEYS, RANDOMKEY, CLIENT,
- *     HELLO, MEMORY, OBJECT: they run, and their replies must parse);
+ *     depend on the layout or on when active expiry ran (not TIME, INFO,
+ *     SCAN, KEYS, RANDOMKEY, CLIENT, HELLO, MEMORY, OBJECT, DBSIZE: they
+ *     run, and their replies must parse);
  *   - on each engine DBSIZE equals the number of distinct keys a full SCAN
  *     returns, and both engines hold the same keys with the same values
  *     and TTLs;
@@ -181,6 +182,11 @@ static bool layout_dependent(const char *name)
 	static const char *const names[] = {
 		"time", "info", "scan", "keys", "randomkey", "client", "hello", "memory",
 		"object", "command", "shutdown",
+		/* Counts keys that expired and are not reclaimed yet, as Redis's
+		 * does: how many depends on when active expiry last ran, and a
+		 * key can be born expired (SET ... EXAT in the past). The checks
+		 * after the program compare it once every shard is idle. */
+		"dbsize",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i]) == 0)

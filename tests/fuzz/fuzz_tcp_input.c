@@ -412,8 +412,8 @@ static void upper_action(struct input *in, struct conn *c)
 		return;
 	switch (what & 3) {
 	case 0: {
-		static uint8_t bytes[65536];
-		size_t n = (size_t)next_byte(in) * 256;
+		static uint8_t bytes[256 * 64];
+		size_t n = (size_t)next_byte(in) * 64;
 		size_t took = tcp_send(c->tcb, bytes, n);
 		check(took <= n, "tcp_send took more than offered");
 		c->offered += took;
@@ -524,7 +524,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			peer_segment(&in, c);
 			break;
 		case 4:
-			net_tick(&ns, ns.now_ms + (uint64_t)next_byte(&in) * ((op & 8) ? 1000 : 10));
+			/* Up to 25.5 s a step: the wheel turns tick by tick. */
+			net_tick(&ns, ns.now_ms + (uint64_t)next_byte(&in) * ((op & 8) ? 100 : 10));
 			break;
 		case 5:
 			upper_action(&in, c);

@@ -94,6 +94,7 @@ enum step_kind {
 	STAT,            /* tcp stats field .stat_name is .value */
 	FILL_BACKLOG,    /* .count SYNs from other ports leave half-open connections */
 	UP_READING,      /* the upper layer calls tcp_set_receiving(.value), then a flush */
+	UP_ABORT,        /* the upper layer calls tcp_abort(), then a flush */
 };
 
 /* Whether an option must be in a segment we send. */
@@ -193,6 +194,7 @@ struct scenario {
 	{ .kind = STAT, .stat_name = #f, .stat_off = offsetof(struct tcp_stats, f), .value = (v) }
 #define BACKLOG(n) { .kind = FILL_BACKLOG, .count = (n) }
 #define READING(on) { .kind = UP_READING, .value = (on) }
+#define ABORT { .kind = UP_ABORT }
 #define STEPS(...) ((const struct step[]){ __VA_ARGS__, { .kind = END } })
 
 /* Options, for IN and OUT rows. */
@@ -675,6 +677,20 @@ static const struct scenario scenarios[] = {
 		OUT(ACK | PSH, 1461, 1, .stream_len = 1),
 		IN(ACK, 1, 1462, WIN),             /* took it, and opens */
 		OUT_RUN(1, 1462, 1, 1459),
+		STAT_IS(window_probes, 2),
+		NOTHING) },
+	{ .name = "abort_behind_a_zero_window_resets_at_once_with_no_upcall", .steps = STEPS(
+		/* A killed client that never reads: a FIN would wait behind its
+		 * queue, probed for ever (RFC 9293 3.10.5 ABORT). */
+		HANDSHAKE_WITH(1460, 0),
+		SEND("abc"),
+		NOTHING,
+		ABORT,
+		OUT(RST | ACK, 1, 1),
+		STATE_IS(TCP_CLOSED),
+		CALLS(1, 0),
+		STAT_IS(resets_sent, 1),
+		ADV(60000),
 		NOTHING) },
 	{ .name = "zero_window_probes_go_on_while_the_peer_answers_them", .steps = STEPS(
 		HANDSHAKE_WITH(1460, 0),
@@ -1378,7 +1394,7 @@ static const char *const kind_names[] = {
 	[EXPECT_NOTHING] = "NOTHING", [ADVANCE] = "ADVANCE", [STATE] = "STATE",
 	[UP_SEND] = "SEND", [UP_SEND_N] = "SEND_N", [UP_CLOSE] = "CLOSE",
 	[DELIVERED] = "DELIVERED", [UPCALLS] = "UPCALLS", [WRITABLE] = "WRITABLE",
-	[STAT] = "STAT", [FILL_BACKLOG] = "BACKLOG",
+	[STAT] = "STAT", [FILL_BACKLOG] = "BACKLOG", [UP_READING] = "READING", [UP_ABORT] = "ABORT",
 };
 
 static bool fail(struct run *r, const char *fmt, ...)
@@ -1859,6 +1875,16 @@ static bool upper_close(struct run *r)
 	return true;
 }
 
+static bool upper_abort(struct run *r)
+{
+	struct tcb *t = connection(r);
+	if (!t)
+		return fail(r, "no connection to abort");
+	tcp_abort(t);
+	tcp_flush(&ns);
+	return true;
+}
+
 static bool upper_reading(struct run *r, bool on)
 {
 	struct tcb *t = connection(r);
@@ -1941,6 +1967,8 @@ static bool run_step(struct run *r, const struct step *st)
 		return settle(r) && upper_send_n(r, st->count, st->value);
 	case UP_CLOSE:
 		return settle(r) && upper_close(r);
+	case UP_ABORT:
+		return settle(r) && upper_abort(r);
 	case DELIVERED:
 		return check_delivered(r, st->text);
 	case UPCALLS:
