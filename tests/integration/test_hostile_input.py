@@ -335,3 +335,52 @@ def test_two_thousand_connections_reset_at_once(server, case):
                 break
             time.sleep(0.1)
         assert want in text
+
+
+# ---- closes: half, by the server, of a client that reads nothing ------------------
+
+def test_a_half_closed_client_gets_every_reply_before_the_close(server, case):
+    # Item 2: 1,000 PINGs, then shutdown(SHUT_WR) (nc -N, a piped script):
+    # every request read before the FIN is answered, then the server closes.
+    with server.conn() as c:
+        c.send(b"PING\r\n" * 1000)
+        c.sock.shutdown(socket.SHUT_WR)
+        assert c.read_until_closed(timeout=20) == b"+PONG\r\n" * 1000
+
+
+def test_client_kill_of_itself_answers_one_then_closes(server, case):
+    # Item 6: ioredis reads that 1.
+    with server.conn() as c:
+        own = c.call("CLIENT", "ID")[1:-2]
+        c.send(encode_command("CLIENT", "KILL", "ID", own, "SKIPME", "no"))
+        assert c.read_until_closed(timeout=10) == b":1\r\n"
+
+
+def test_a_killed_client_that_reads_nothing_is_gone_at_once(server, case):
+    # Its replies (20 x 1 MB) wait in the server, or in the kernel's or the
+    # userspace stack's send queue behind a closed window: the close must
+    # not wait on them (over DPDK it did: a FIN queued behind them, probed
+    # for ever).
+    with server.conn() as setup:
+        assert setup.call("SET", "killed:big", "x" * (1 << 20)) == b"+OK\r\n"
+    reader = socket.create_connection((server.host, server.port), timeout=30)
+    try:
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.sendall(encode_command("CLIENT", "ID"))
+        own = reader.recv(64).strip()[1:]
+        reader.sendall(encode_command("GET", "killed:big") * 20)
+        time.sleep(0.5)
+        with server.conn() as admin:
+            assert admin.call("CLIENT", "KILL", "ID", own) == b":1\r\n"
+            deadline = time.monotonic() + 10
+            want = b"connected_clients:2\r\n"   # the bystander and admin
+            while time.monotonic() < deadline:
+                text = admin.call("INFO", "clients")
+                if want in text:
+                    break
+                time.sleep(0.1)
+            assert want in text
+    finally:
+        reader.close()
+    with server.conn() as c:
+        assert c.call("DEL", "killed:big") == b":1\r\n"
