@@ -129,7 +129,7 @@ fi
 # corpus (copied: what a run adds stays out of the repository). A crash
 # leaves its input in the log's directory; keep it as a regression seed.
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-if CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+if CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized; then
 	for target in build-fuzz/tests/fuzz/fuzz_*; do
 		[ -f "$target" ] && [ -x "$target" ] || continue
 		name=$(basename "$target")

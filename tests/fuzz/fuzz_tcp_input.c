@@ -524,8 +524,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			peer_segment(&in, c);
 			break;
 		case 4:
-			/* Up to 25.5 s a step: the wheel turns tick by tick. */
-			net_tick(&ns, ns.now_ms + (uint64_t)next_byte(&in) * ((op & 8) ? 100 : 10));
+			/* Up to 12.75 s a step: the wheel turns tick by tick. */
+			net_tick(&ns, ns.now_ms + (uint64_t)next_byte(&in) * ((op & 8) ? 50 : 10));
 			break;
 		case 5:
 			upper_action(&in, c);
