@@ -39,6 +39,7 @@
 #include <strings.h>
 
 #include "base/config.h"
+#include "fuzz_input.h"
 #include "commands/command_table.h"
 #include "loop/client_input.h"
 #include "loop/client_output.h"
@@ -84,18 +85,6 @@ static void print_escaped(const char *label, const char *p, size_t len)
 
 /* ---- reading the input -------------------------------------------------- */
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static const char *const keys[] = { "a", "b", "c", "k:1", "k:2", "{user}1", "{user}2", "counter" };
 static const char *const words[] = {

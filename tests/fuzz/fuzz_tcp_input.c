@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "fuzz_input.h"
 #include "net_stack.h"
 #include "tcp.h"
 #include "tcp_internal.h"
@@ -51,18 +52,6 @@ static void check(bool ok, const char *what)
 	}
 }
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static uint32_t next_u32(struct input *in)
 {

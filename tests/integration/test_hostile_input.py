@@ -159,6 +159,18 @@ def report(server, name, longest, longest_excused, rise):
                                         longest_excused * 1e3, rise / 1e6))
 
 
+def assert_connected_clients(conn, n, timeout):
+    """INFO clients comes to count n connections within timeout."""
+    want = b"connected_clients:%d\r\n" % n
+    deadline = time.monotonic() + timeout
+    while True:
+        text = conn.call("INFO", "clients")
+        if want in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert want in text, text
+
+
 @pytest.fixture(scope="module")
 def watch(server):
     w = Watch(server)
@@ -324,17 +336,10 @@ def test_two_thousand_connections_reset_at_once(server, case):
     finally:
         for s in socks:
             s.close()   # with SO_LINGER 0: an RST each
-    deadline = time.monotonic() + 30
     # Left: the bystander and this check (earlier cases' closes are done
     # by then too).
-    want = b"connected_clients:2\r\n"
     with server.conn() as c:
-        while time.monotonic() < deadline:
-            text = c.call("INFO", "clients")
-            if want in text:
-                break
-            time.sleep(0.1)
-        assert want in text
+        assert_connected_clients(c, 2, timeout=30)
 
 
 # ---- closes: half, by the server, of a client that reads nothing ------------------
@@ -372,14 +377,7 @@ def test_a_killed_client_that_reads_nothing_is_gone_at_once(server, case):
         time.sleep(0.5)
         with server.conn() as admin:
             assert admin.call("CLIENT", "KILL", "ID", own) == b":1\r\n"
-            deadline = time.monotonic() + 10
-            want = b"connected_clients:2\r\n"   # the bystander and admin
-            while time.monotonic() < deadline:
-                text = admin.call("INFO", "clients")
-                if want in text:
-                    break
-                time.sleep(0.1)
-            assert want in text
+            assert_connected_clients(admin, 2, timeout=10)   # the bystander and admin
     finally:
         reader.close()
     with server.conn() as c:
