@@ -9,6 +9,7 @@
 #include "commands/command_table.h"
 #include "request/client.h"
 #include "request/pending.h"
+#include "request/routing.h"
 #include "resp/reply.h"
 #include "resp/resp_frame.h"
 
@@ -224,19 +225,16 @@ static void client_kill_done(struct shard *sh, struct pending *p)
 static void client_broadcast(struct cmd_ctx *ctx, cmd_handler exec, pending_done_fn done, int phase)
 {
 	struct shard *sh = ctx->sh;
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, done, false);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, done, false);
+	if (!p)
 		return;
-	}
 	p->phase = phase;
 	char id[24];
 	int n = snprintf(id, sizeof(id), "%llu", (unsigned long long)ctx->client->id);
 	struct arg argv[ctx->argc + 1];
 	argv[0] = (struct arg){ .p = id, .len = (size_t)n };
 	memcpy(argv + 1, ctx->argv, (size_t)ctx->argc * sizeof(struct arg));
-	for (unsigned t = 0; t < sh->nshards; t++)
-		pending_submit(sh, p, t, t, exec, ctx->argc + 1, argv);
+	pending_submit_all(sh, p, exec, ctx->argc + 1, argv);
 	pending_arm(sh, p);
 }
 

@@ -134,11 +134,9 @@ static void rename_generic(struct cmd_ctx *ctx, bool nx)
 		return;
 	}
 	/* A barrier: later commands of this connection must see the key moved. */
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, nx ? renamenx_done : rename_done, true);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, nx ? renamenx_done : rename_done, true);
+	if (!p)
 		return;
-	}
 	pending_save_args(p, 3, ctx->argv);
 	if (!nx) {
 		rename_submit_take(sh, p);
@@ -214,11 +212,9 @@ void cmd_msetnx_route(struct cmd_ctx *ctx)
 		route_to_shard(ctx, first, cmd_msetnx);
 		return;
 	}
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, msetnx_done, true);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, msetnx_done, true);
+	if (!p)
 		return;
-	}
 	pending_save_args(p, ctx->argc, ctx->argv);
 	/* Phase one asks every owner how many of its keys exist. */
 	int argc;
@@ -329,11 +325,9 @@ void cmd_scan_route(struct cmd_ctx *ctx)
 		cmd_scan_shard(ctx);
 		return;
 	}
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, scan_done, false);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, scan_done, false);
+	if (!p)
 		return;
-	}
 	pending_save_args(p, ctx->argc, ctx->argv);
 	scan_submit(sh, p, cursor);
 	pending_arm(sh, p);

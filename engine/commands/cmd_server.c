@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "request/client.h"
 #include "request/pending.h"
+#include "request/routing.h"
 #include "resp/reply.h"
 
 /* ---- CONFIG ------------------------------------------------------------- */
@@ -83,14 +84,10 @@ static void stats_reset_shard(struct cmd_ctx *ctx)
 static void config_resetstat(struct cmd_ctx *ctx)
 {
 	struct shard *sh = ctx->sh;
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd,
-					 gather_done_fn(GATHER_OK), false);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, gather_done_fn(GATHER_OK), false);
+	if (!p)
 		return;
-	}
-	for (unsigned t = 0; t < sh->nshards; t++)
-		pending_submit(sh, p, t, t, stats_reset_shard, ctx->argc, ctx->argv);
+	pending_submit_all(sh, p, stats_reset_shard, ctx->argc, ctx->argv);
 	pending_arm(sh, p);
 }
 

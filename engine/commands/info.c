@@ -20,6 +20,7 @@
 #include "db/keyspace_hygiene.h"
 #include "request/gather.h"
 #include "request/pending.h"
+#include "request/routing.h"
 #include "resp/error_stats.h"
 #include "resp/reply.h"
 #include "shard/shard.h"
@@ -318,13 +319,10 @@ void cmd_info(struct cmd_ctx *ctx)
 		write_info(sh, want, ctx->out, ctx->resp);
 		return;
 	}
-	struct pending *p = pending_open(sh, ctx->client, ctx->cmd, info_done, false);
-	if (!p) {
-		reply_error(ctx->out, "ERR out of memory");
+	struct pending *p = route_open(ctx, info_done, false);
+	if (!p)
 		return;
-	}
 	pending_save_args(p, ctx->argc, ctx->argv);
-	for (unsigned t = 0; t < sh->nshards; t++)
-		pending_submit(sh, p, t, t, publish_part, ctx->argc, ctx->argv);
+	pending_submit_all(sh, p, publish_part, ctx->argc, ctx->argv);
 	pending_arm(sh, p);
 }

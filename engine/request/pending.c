@@ -119,6 +119,13 @@ void pending_submit(struct shard *sh, struct pending *p, unsigned part, unsigned
 	shard_send(sh, target, p, part, exec, p->cmd ? p->cmd->flags : 0, argc, argv, p->resp);
 }
 
+void pending_submit_all(struct shard *sh, struct pending *p, cmd_handler exec, int argc,
+			const struct arg *argv)
+{
+	for (unsigned t = 0; t < sh->nshards; t++)
+		pending_submit(sh, p, t, t, exec, argc, argv);
+}
+
 void pending_part_deferred(struct pending *p)
 {
 	p->waiting++;

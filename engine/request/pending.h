@@ -57,6 +57,9 @@ void pending_submit(struct shard *sh, struct pending *p, unsigned part, unsigned
  * owner of each key, in order, is appended to p->scratch as uint16_t. */
 void pending_submit_split(struct shard *sh, struct pending *p, cmd_handler exec,
 			  int argc, const struct arg *argv, int first, int step, int last);
+/* Run `exec` with argv on every shard: part t on shard t. */
+void pending_submit_all(struct shard *sh, struct pending *p, cmd_handler exec, int argc,
+			const struct arg *argv);
 /* After submitting: completes now if every part ran locally. */
 void pending_arm(struct shard *sh, struct pending *p);
 /* A part's reply came back (takes the buffer's contents). */

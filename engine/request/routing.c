@@ -6,9 +6,9 @@
 #include "request/pending.h"
 #include "resp/reply.h"
 
-static struct pending *open_or_fail(struct cmd_ctx *ctx, pending_done_fn done)
+struct pending *route_open(struct cmd_ctx *ctx, pending_done_fn done, bool barrier)
 {
-	struct pending *p = pending_open(ctx->sh, ctx->client, ctx->cmd, done, false);
+	struct pending *p = pending_open(ctx->sh, ctx->client, ctx->cmd, done, barrier);
 	if (!p)
 		reply_error(ctx->out, "ERR out of memory");
 	return p;
@@ -21,7 +21,7 @@ void route_to_shard(struct cmd_ctx *ctx, unsigned target, cmd_handler exec)
 		shard_execute(ctx, exec, ctx->cmd->flags);
 		return;
 	}
-	struct pending *p = open_or_fail(ctx, gather_copy_done);
+	struct pending *p = route_open(ctx, gather_copy_done, false);
 	if (!p)
 		return;
 	pending_submit(sh, p, 0, target, exec, ctx->argc, ctx->argv);
@@ -52,7 +52,7 @@ void route_split(struct cmd_ctx *ctx)
 		shard_execute(ctx, cmd->handler, cmd->flags);
 		return;
 	}
-	struct pending *p = open_or_fail(ctx, gather_done_fn(cmd->gather));
+	struct pending *p = route_open(ctx, gather_done_fn(cmd->gather), false);
 	if (!p)
 		return;
 	pending_submit_split(sh, p, cmd->handler, ctx->argc, ctx->argv, first, step, last);
@@ -63,10 +63,9 @@ void route_all(struct cmd_ctx *ctx)
 {
 	const struct command *cmd = ctx->cmd;
 	struct shard *sh = ctx->sh;
-	struct pending *p = open_or_fail(ctx, gather_done_fn(cmd->gather));
+	struct pending *p = route_open(ctx, gather_done_fn(cmd->gather), false);
 	if (!p)
 		return;
-	for (unsigned t = 0; t < sh->nshards; t++)
-		pending_submit(sh, p, t, t, cmd->handler, ctx->argc, ctx->argv);
+	pending_submit_all(sh, p, cmd->handler, ctx->argc, ctx->argv);
 	pending_arm(sh, p);
 }

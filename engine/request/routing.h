@@ -8,6 +8,7 @@
 #define TESSERA_ROUTING_H
 
 #include "request/command.h"
+#include "request/pending.h"
 
 /* Each takes the command from ctx->cmd (the entry the client named, which a
  * renamed command keeps), never from a lookup by name. */
@@ -16,6 +17,10 @@
  * replies: inline when local, else through a pending (under the command's
  * flags). */
 void route_to_shard(struct cmd_ctx *ctx, unsigned target, cmd_handler exec);
+/* A pending for ctx's client and command (pending.h), or NULL after
+ * replying the out-of-memory error: what a handler that routes its own
+ * work opens first. */
+struct pending *route_open(struct cmd_ctx *ctx, pending_done_fn done, bool barrier);
 /* ROUTE_KEY: on the shard that owns argv[first_key]. */
 void route_by_key(struct cmd_ctx *ctx);
 /* ROUTE_MULTI: split by owning shard and gathered; inline when every key is
