@@ -147,7 +147,9 @@ void expire_sample_stats(struct shard *sh)
 		return;
 	}
 	unsigned with_ttl = 0, stale = 0;
-	int64_t ttl_sum = 0;
+	/* A double: TTLs reach 2^63 ms (PEXPIREAT 9223372036854775807), and
+	 * two of them overflow an int64 sum (found by fuzz_commands). */
+	double ttl_sum = 0;
 	for (unsigned i = 0; i < STATS_SAMPLE * 4 && with_ttl < STATS_SAMPLE; i++) {
 		struct entry *e = keyspace_random(&sh->ks, rand_fn, sh);
 		if (!e || !entry_expire_ms(e))
@@ -156,7 +158,7 @@ void expire_sample_stats(struct shard *sh)
 		if (db_is_expired(sh, e))
 			stale++;
 		else
-			ttl_sum += entry_expire_ms(e) - sh->now_ms;
+			ttl_sum += (double)(entry_expire_ms(e) - sh->now_ms);
 	}
 	if (with_ttl == 0)
 		return;
@@ -164,8 +166,10 @@ void expire_sample_stats(struct shard *sh)
 	double perc = 100.0 * stale / with_ttl;
 	sh->stale_perc = sh->stale_perc * 0.95 + perc * 0.05;
 	if (with_ttl > stale) {
-		int64_t avg = ttl_sum / (with_ttl - stale), old = STAT_GET(sh->stats.avg_ttl_ms);
-		STAT_SET(sh->stats.avg_ttl_ms, old ? (old + avg) / 2 : avg);
+		double mean = ttl_sum / (with_ttl - stale);
+		int64_t avg = mean >= (double)INT64_MAX ? INT64_MAX : (int64_t)mean;
+		int64_t old = (int64_t)STAT_GET(sh->stats.avg_ttl_ms);
+		STAT_SET(sh->stats.avg_ttl_ms, old ? old / 2 + avg / 2 : avg);
 	}
 	STAT_SET(sh->stats.stale_perc_x100, (uint64_t)(sh->stale_perc * 100));
 	STAT_SET(sh->stats.expire_cycle_ms, sh->expire_cycle_us / 1000);
