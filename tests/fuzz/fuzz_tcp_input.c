@@ -33,6 +33,7 @@
 #include "checksum.h"
 #include "fuzz_input.h"
 #include "net_stack.h"
+#include "../unit/net_test_hosts.h"
 #include "tcp.h"
 #include "tcp_internal.h"
 #include "tcp_seq.h"
@@ -61,18 +62,6 @@ static uint32_t next_u32(struct input *in)
 	return v;
 }
 
-/* ---- the network: us 10.0.0.1, the peer 10.0.0.2 ------------------------- */
-
-static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-
-static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	const uint8_t x[4] = { a, b, c, d };
-	uint32_t v;
-	memcpy(&v, x, 4);
-	return v;
-}
 
 /* ---- the peer's view of each connection and the layer above it ------------ */
 

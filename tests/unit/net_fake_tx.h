@@ -1,5 +1,6 @@
-/* A fake transmit path and a two-host test network for the dataplane/net
- * unit tests: alloc hands out static buffers, send records them in order.
+/* A fake transmit path for the dataplane/net unit tests, and the two
+ * hosts of net_test_hosts.h: alloc hands out static buffers, send records
+ * them in order.
  * Header-only, included once per test program. */
 #ifndef TESSERA_NET_FAKE_TX_H
 #define TESSERA_NET_FAKE_TX_H
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "net_stack.h"
+#include "net_test_hosts.h"
 
 /* ---- a fake transmit path: alloc hands out static buffers, send records --- */
 
@@ -42,19 +44,5 @@ static inline void fake_send(void *ctx, void *handle, size_t len)
 }
 
 static const struct net_tx_ops fake_ops = { .alloc = fake_alloc, .send = fake_send };
-
-/* ---- the test network: us 10.0.0.1/24, a peer 10.0.0.2 ------------------- */
-
-static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-
-static inline uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	const uint8_t x[4] = { a, b, c, d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return v;
-}
 
 #endif

@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "net_stack.h"
+#include "net_test_hosts.h"
 #include "tcp.h"
 #include "tcp_internal.h"
 #include "tcp_seq.h"
@@ -1350,17 +1351,6 @@ static void tx_send(void *ctx, void *handle, size_t len)
 
 static const struct net_tx_ops tx_ops = { .alloc = tx_alloc, .send = tx_send };
 
-/* Us 10.0.0.1/24, the peer 10.0.0.2. */
-static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-
-static uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	const uint8_t x[4] = { a, b, c, d };
-	uint32_t v;
-	memcpy(&v, x, 4);
-	return v;
-}
 
 /* ---- the runner ---------------------------------------------------------------- */
 
